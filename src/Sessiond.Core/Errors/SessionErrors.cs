@@ -1,0 +1,43 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Sessiond.Core.Errors;
+
+/// <summary>Factory and throw helpers for every domain error, so messages and codes stay in one place.</summary>
+public static class SessionErrors
+{
+    public static SessiondException Invalid(string message) =>
+        new(ErrorKind.Invalid, ErrorCodes.InvalidRequest, message);
+
+    public static SessiondException TooLarge(string message) =>
+        new(ErrorKind.TooLarge, ErrorCodes.PayloadTooLarge, message);
+
+    /// <summary>Also used for sessions the caller may not see, so existence never leaks.</summary>
+    public static SessiondException SessionNotFound(string sessionId) =>
+        new(ErrorKind.NotFound, ErrorCodes.SessionNotFound, $"Session '{Printable(sessionId)}' was not found.");
+
+    public static SessiondException SessionExists(string sessionId) =>
+        new(ErrorKind.Conflict, ErrorCodes.SessionExists, $"Session '{Printable(sessionId)}' already exists.");
+
+    public static SessiondException IdempotencyKeyReused() =>
+        new(ErrorKind.Unprocessable, ErrorCodes.IdempotencyKeyReused,
+            "This Idempotency-Key was already used for a different request on this session.");
+
+    [DoesNotReturn]
+    public static void ThrowInvalid(string message) => throw Invalid(message);
+
+    [DoesNotReturn]
+    public static void ThrowTooLarge(string message) => throw TooLarge(message);
+
+    /// <summary>Shortens and strips control characters so a hostile id cannot forge log lines or bloat errors.</summary>
+    internal static string Printable(string value)
+    {
+        var span = value.AsSpan(0, Math.Min(value.Length, 128));
+        return string.Create(span.Length, value, static (dest, src) =>
+        {
+            for (var i = 0; i < dest.Length; i++)
+            {
+                dest[i] = char.IsControl(src[i]) ? '?' : src[i];
+            }
+        });
+    }
+}

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using Sessiond.Core.Events;
+using Sessiond.Core.State;
+
+namespace Sessiond.Core.Ports;
+
+/// <summary>A validated session to create, with the state changes of its initial state and events already folded.</summary>
+public sealed record NewSession(
+    string Id,
+    string AppName,
+    string UserId,
+    string? TeamId,
+    string Scope,
+    string? Title,
+    IReadOnlyDictionary<string, JsonElement> Metadata,
+    IReadOnlyList<SessionEvent> Events,
+    StateChanges State,
+    EventUsage Usage,
+    DateTimeOffset Now);
+
+/// <summary>Changes to a session's own fields. Null leaves a field as it is; a null metadata value deletes that key.</summary>
+public sealed record SessionPatch(string? Title, bool? Starred, IReadOnlyDictionary<string, JsonElement>? Metadata, DateTimeOffset Now);
+
+/// <summary>
+/// A validated batch of events to commit together, with their folded state changes and summed usage.
+/// The store assigns each event's <c>seq</c> and keeps everything else as given.
+/// </summary>
+public sealed record AppendBatch(
+    string SessionId,
+    IReadOnlyList<SessionEvent> Events,
+    StateChanges State,
+    EventUsage Usage,
+    long? ExpectedLastSeq,
+    IdempotencyToken? Idempotency,
+    DateTimeOffset Now);
+
+/// <summary>An <c>Idempotency-Key</c> and the hash of the request it came with, to tell a retry from a reuse.</summary>
+public sealed record IdempotencyToken(string Key, string RequestHash);
+
+/// <summary>The committed events (with <c>seq</c>) and the session's last <c>seq</c>; <see cref="Replayed"/> when an idempotency key matched.</summary>
+public sealed record AppendResult(IReadOnlyList<StoredEvent> Events, long LastSeq, bool Replayed);

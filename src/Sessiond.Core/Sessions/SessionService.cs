@@ -1,0 +1,297 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Sessiond.Core.Errors;
+using Sessiond.Core.Events;
+using Sessiond.Core.Json;
+using Sessiond.Core.Ports;
+using Sessiond.Core.State;
+using Sessiond.Core.Validation;
+
+namespace Sessiond.Core.Sessions;
+
+/// <summary>
+/// The domain's entry point for every surface: validates requests against <see cref="SessiondLimits"/>,
+/// assigns ids and timestamps, folds state deltas by scope, and hands prepared writes to the store.
+/// </summary>
+public sealed class SessionService(ISessionStore store, SessiondLimits limits, TimeProvider time)
+{
+    /// <summary>The limits requests are checked against.</summary>
+    public SessiondLimits Limits => limits;
+
+    public async Task<Session> CreateAsync(CreateSessionCommand command, CancellationToken cancellationToken)
+    {
+        var appName = Ids.Require(command.AppName, "appName");
+        var userId = Ids.Require(command.UserId, "userId");
+        var id = command.Id is null ? IdGenerator.NewId("ses", time) : Ids.Require(command.Id, "id");
+        var teamId = Ids.Optional(command.TeamId, "teamId");
+        var scope = command.Scope ?? SessionScope.User;
+        if (!SessionScope.IsValid(scope))
+        {
+            SessionErrors.ThrowInvalid("'scope' must be 'user' or 'team'.");
+        }
+
+        if (scope == SessionScope.Team && teamId is null)
+        {
+            SessionErrors.ThrowInvalid("A session with scope 'team' needs a 'teamId'.");
+        }
+
+        ValidateStateKeys(command.State, "state");
+        var now = time.GetUtcNow();
+        var events = command.Events is { Count: > 0 } submitted ? PrepareEvents(submitted, now, hash: null) : [];
+        var state = StateChanges.FromDeltas(
+            [command.State, .. events.Select(e => (IReadOnlyDictionary<string, JsonElement>?)e.Actions?.StateDelta)]);
+        var newSession = new NewSession(
+            id, appName, userId, teamId, scope, ValidateTitle(command.Title), WithoutNulls(command.Metadata),
+            events, state, SumUsage(events), now);
+        return await store.CreateSessionAsync(newSession, cancellationToken);
+    }
+
+    public async Task<SessionWithEvents> GetAsync(
+        string sessionId, EventSelection selection, int? limit, long? afterSeq, CancellationToken cancellationToken)
+    {
+        var session = await RequireSessionAsync(sessionId, cancellationToken);
+        var max = ValidateEventLimit(limit);
+        switch (selection)
+        {
+            case EventSelection.None:
+                return new SessionWithEvents(session, [], null);
+            case EventSelection.Recent:
+                return new SessionWithEvents(session, await store.ReadLastEventsAsync(session.Id, max, cancellationToken), null);
+            default:
+                var page = await ReadPageAsync(session.Id, afterSeq ?? 0, max, cancellationToken);
+                return new SessionWithEvents(session, page.Events, page.NextAfterSeq);
+        }
+    }
+
+    /// <summary>Reads a session with every event, however many; for surfaces (ADK) whose clients expect the whole history.</summary>
+    public async Task<(Session Session, IReadOnlyList<StoredEvent> Events)> GetWithAllEventsAsync(
+        string sessionId, CancellationToken cancellationToken)
+    {
+        var session = await RequireSessionAsync(sessionId, cancellationToken);
+        var events = await store.ReadEventsAsync(session.Id, 0, int.MaxValue, cancellationToken);
+        return (session, events);
+    }
+
+    public async Task<Session> RequireSessionAsync(string sessionId, CancellationToken cancellationToken) =>
+        Ids.IsValid(sessionId)
+            ? await store.GetSessionAsync(sessionId, cancellationToken) ?? throw SessionErrors.SessionNotFound(sessionId)
+            : throw SessionErrors.SessionNotFound(sessionId);
+
+    public async Task<EventPage> ReadEventsAsync(string sessionId, long? afterSeq, int? limit, CancellationToken cancellationToken)
+    {
+        var session = await RequireSessionAsync(sessionId, cancellationToken);
+        return await ReadPageAsync(session.Id, afterSeq ?? 0, ValidateEventLimit(limit), cancellationToken);
+    }
+
+    public Task<SessionPage> ListAsync(SessionQuery query, CancellationToken cancellationToken)
+    {
+        Ids.Optional(query.AppName, "appName");
+        Ids.Optional(query.UserId, "userId");
+        Ids.Optional(query.TeamId, "teamId");
+        if (query.Scope is not null && !SessionScope.IsValid(query.Scope))
+        {
+            SessionErrors.ThrowInvalid("'scope' must be 'user' or 'team'.");
+        }
+
+        if (query.Status is not null && !SessionStatus.IsValid(query.Status))
+        {
+            SessionErrors.ThrowInvalid("'status' must be one of idle, running, waiting, failed.");
+        }
+
+        if (query.Limit < 1 || query.Limit > limits.MaxPageSize)
+        {
+            SessionErrors.ThrowInvalid($"'limit' must be 1-{limits.MaxPageSize}.");
+        }
+
+        return store.ListSessionsAsync(query, cancellationToken);
+    }
+
+    public Task<Session> UpdateAsync(string sessionId, UpdateSessionCommand command, CancellationToken cancellationToken)
+    {
+        if (!Ids.IsValid(sessionId))
+        {
+            throw SessionErrors.SessionNotFound(sessionId);
+        }
+
+        var patch = new SessionPatch(ValidateTitle(command.Title), command.Starred, command.Metadata, time.GetUtcNow());
+        return store.UpdateSessionAsync(sessionId, patch, cancellationToken);
+    }
+
+    public async Task DeleteAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        if (!Ids.IsValid(sessionId) || !await store.DeleteSessionAsync(sessionId, cancellationToken))
+        {
+            throw SessionErrors.SessionNotFound(sessionId);
+        }
+    }
+
+    public Task<AppendResult> AppendAsync(
+        string sessionId, AppendEventsCommand command, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        if (!Ids.IsValid(sessionId))
+        {
+            throw SessionErrors.SessionNotFound(sessionId);
+        }
+
+        if (command.Events is not { Count: > 0 } submitted)
+        {
+            throw SessionErrors.Invalid("'events' must hold at least one event.");
+        }
+
+        if (command.ExpectedLastSeq is < 0)
+        {
+            SessionErrors.ThrowInvalid("'expectedLastSeq' must not be negative.");
+        }
+
+        using var requestHash = idempotencyKey is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        if (idempotencyKey is not null)
+        {
+            ValidateIdempotencyKey(idempotencyKey);
+        }
+
+        var events = PrepareEvents(submitted, time.GetUtcNow(), requestHash);
+        IdempotencyToken? token = null;
+        if (requestHash is not null)
+        {
+            requestHash.AppendData(BitConverter.GetBytes(command.ExpectedLastSeq ?? -1));
+            token = new IdempotencyToken(idempotencyKey!, Convert.ToHexStringLower(requestHash.GetHashAndReset()));
+        }
+
+        var batch = new AppendBatch(
+            sessionId, events, StateChanges.FromEvents(events), SumUsage(events), command.ExpectedLastSeq, token, time.GetUtcNow());
+        return store.AppendEventsAsync(batch, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken) =>
+        store.ListAppsAsync(cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, JsonElement>> GetAppStateAsync(string appName, CancellationToken cancellationToken) =>
+        store.GetAppStateAsync(Ids.Require(appName, "appName"), cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, JsonElement>> GetUserStateAsync(
+        string appName, string userId, CancellationToken cancellationToken) =>
+        store.GetUserStateAsync(Ids.Require(appName, "appName"), Ids.Require(userId, "userId"), cancellationToken);
+
+    private async Task<EventPage> ReadPageAsync(string sessionId, long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        if (afterSeq < 0)
+        {
+            SessionErrors.ThrowInvalid("'afterSeq' must not be negative.");
+        }
+
+        // One extra row tells whether another page follows without a second query.
+        var events = await store.ReadEventsAsync(sessionId, afterSeq, limit + 1, cancellationToken);
+        return events.Count > limit
+            ? new EventPage(events.Take(limit).ToList(), events[limit - 1].Seq)
+            : new EventPage(events, null);
+    }
+
+    private int ValidateEventLimit(int? limit)
+    {
+        if (limit is null)
+        {
+            return limits.MaxEventsPerRead;
+        }
+
+        if (limit < 1 || limit > limits.MaxEventsPerRead)
+        {
+            SessionErrors.ThrowInvalid($"'limit' must be 1-{limits.MaxEventsPerRead}.");
+        }
+
+        return limit.Value;
+    }
+
+    /// <summary>
+    /// Checks each submitted event, feeds what was submitted to <paramref name="hash"/> (for idempotency), and returns the events to store:
+    /// ids and timestamps filled in, client <c>seq</c> dropped, <c>temp:</c> keys removed from state deltas.
+    /// </summary>
+    private List<SessionEvent> PrepareEvents(List<SessionEvent> submitted, DateTimeOffset now, IncrementalHash? hash)
+    {
+        if (submitted.Count > limits.MaxEventsPerAppend)
+        {
+            SessionErrors.ThrowInvalid($"At most {limits.MaxEventsPerAppend} events may be appended at once.");
+        }
+
+        var prepared = new List<SessionEvent>(submitted.Count);
+        for (var i = 0; i < submitted.Count; i++)
+        {
+            var evt = submitted[i] ?? throw SessionErrors.Invalid($"events[{i}] must be an object.");
+            var json = SessiondJson.SerializeEvent(evt);
+            if (json.Length > limits.MaxEventBytes)
+            {
+                SessionErrors.ThrowTooLarge($"events[{i}] is {json.Length} bytes of JSON; the limit is {limits.MaxEventBytes}.");
+            }
+
+            if (evt.Partial == true)
+            {
+                SessionErrors.ThrowInvalid($"events[{i}] is partial; partial events are live only and are never stored.");
+            }
+
+            hash?.AppendData(json);
+            ValidateStateKeys(evt.Actions?.StateDelta, $"events[{i}].actions.stateDelta");
+            prepared.Add(evt with
+            {
+                Seq = 0,
+                Id = evt.Id is null ? IdGenerator.NewId("evt", time) : Ids.Require(evt.Id, $"events[{i}].id"),
+                InvocationId = Ids.Optional(evt.InvocationId, $"events[{i}].invocationId"),
+                Author = evt.Author ?? "user",
+                Timestamp = evt.Timestamp ?? now,
+                Partial = null,
+                Actions = WithoutTempKeys(evt.Actions),
+            });
+        }
+
+        return prepared;
+    }
+
+    private static EventActions? WithoutTempKeys(EventActions? actions)
+    {
+        if (actions?.StateDelta is not { } delta || !delta.Keys.Any(StateKeys.IsTemp))
+        {
+            return actions;
+        }
+
+        return actions with { StateDelta = delta.Where(kv => !StateKeys.IsTemp(kv.Key)).ToDictionary() };
+    }
+
+    private static void ValidateStateKeys(Dictionary<string, JsonElement>? delta, string field)
+    {
+        if (delta is null)
+        {
+            return;
+        }
+
+        foreach (var key in delta.Keys)
+        {
+            if (key.Length is 0 or > 256)
+            {
+                SessionErrors.ThrowInvalid($"Keys of '{field}' must be 1-256 characters.");
+            }
+        }
+    }
+
+    private string? ValidateTitle(string? title)
+    {
+        if (title is not null && title.Length > limits.MaxTitleLength)
+        {
+            SessionErrors.ThrowInvalid($"'title' must be at most {limits.MaxTitleLength} characters.");
+        }
+
+        return title;
+    }
+
+    private void ValidateIdempotencyKey(string key)
+    {
+        if (key.Length == 0 || key.Length > limits.MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~'))
+        {
+            SessionErrors.ThrowInvalid(
+                $"'Idempotency-Key' must be 1-{limits.MaxIdempotencyKeyLength} printable ASCII characters without spaces.");
+        }
+    }
+
+    private static Dictionary<string, JsonElement> WithoutNulls(Dictionary<string, JsonElement>? map) =>
+        map is null ? [] : map.Where(kv => kv.Value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined)).ToDictionary();
+
+    private static EventUsage SumUsage(IEnumerable<SessionEvent> events) =>
+        events.Aggregate(EventUsage.Zero, (sum, e) => sum.Add(e.Usage));
+}
