@@ -1,0 +1,218 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Sessiond.Core.Events;
+using Sessiond.Core.Sessions;
+using Sessiond.Storage.Sqlite.Reading;
+
+namespace Sessiond.Storage.Sqlite;
+
+/// <summary>Reads, on pooled read-only connections; never on the writer's connection.</summary>
+public sealed partial class SqliteSessionStore
+{
+    public async Task<Session?> GetSessionAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SessionRows.Columns} FROM {SessionRows.From} WHERE s.id = $id";
+        command.Parameters.AddWithValue("$id", sessionId);
+        await using var row = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await row.ReadAsync(cancellationToken).ConfigureAwait(false) ? SessionRows.Read(row) : null;
+    }
+
+    public async Task<SessionPage> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        PrepareListCommand(command, query);
+
+        var sessions = new List<Session>(Math.Min(query.Limit, 1000) + 1);
+        var shared = new SharedStateCache();
+        await using (var row = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await row.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                sessions.Add(SessionRows.Read(row, shared));
+            }
+        }
+
+        // One row beyond the page says whether another page follows.
+        if (sessions.Count <= query.Limit)
+        {
+            return new SessionPage(sessions, null);
+        }
+
+        sessions.RemoveAt(sessions.Count - 1);
+        var last = sessions[^1];
+        return new SessionPage(sessions, new SessionCursor(last.UpdatedAt.ToUnixTimeMilliseconds(), last.Id));
+    }
+
+    public async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(
+        string sessionId, long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        if (limit <= 0)
+        {
+            return [];
+        }
+
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, json FROM events WHERE session_id = $id AND seq > $after ORDER BY seq LIMIT $limit";
+        command.Parameters.AddWithValue("$id", sessionId);
+        command.Parameters.AddWithValue("$after", afterSeq);
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadEventRowsAsync(command, Math.Min(limit, 1024), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<StoredEvent>> ReadLastEventsAsync(string sessionId, int count, CancellationToken cancellationToken)
+    {
+        if (count <= 0)
+        {
+            return [];
+        }
+
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, json FROM events WHERE session_id = $id ORDER BY seq DESC LIMIT $count";
+        command.Parameters.AddWithValue("$id", sessionId);
+        command.Parameters.AddWithValue("$count", count);
+        var events = await ReadEventRowsAsync(command, Math.Min(count, 1024), cancellationToken).ConfigureAwait(false);
+        events.Reverse();
+        return events;
+    }
+
+    public async Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM apps ORDER BY name";
+        var apps = new List<string>();
+        await using var row = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await row.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            apps.Add(row.GetString(0));
+        }
+
+        return apps;
+    }
+
+    public Task<IReadOnlyDictionary<string, JsonElement>> GetAppStateAsync(string appName, CancellationToken cancellationToken) =>
+        ReadStateAsync("SELECT state FROM app_state WHERE app_name = $app", appName, null, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, JsonElement>> GetUserStateAsync(
+        string appName, string userId, CancellationToken cancellationToken) =>
+        ReadStateAsync("SELECT state FROM user_state WHERE app_name = $app AND user_id = $user", appName, userId, cancellationToken);
+
+    /// <summary>
+    /// Builds the list query: exact-match filters, then the keyset condition, newest first. Each filter combination
+    /// the surfaces use has an index whose order is the list order, so a page reads only its own rows.
+    /// </summary>
+    internal static void PrepareListCommand(SqliteCommand command, SessionQuery query)
+    {
+        var sql = new StringBuilder($"SELECT {SessionRows.Columns} FROM {SessionRows.From}");
+        var parameters = command.Parameters;
+        var conditions = 0;
+        void Where(string condition)
+        {
+            sql.Append(conditions++ == 0 ? " WHERE " : " AND ").Append(condition);
+        }
+
+        if (query.AppName is not null)
+        {
+            Where("s.app_name = $app");
+            parameters.AddWithValue("$app", query.AppName);
+        }
+
+        if (query.UserId is not null)
+        {
+            Where("s.user_id = $user");
+            parameters.AddWithValue("$user", query.UserId);
+        }
+
+        if (query.TeamId is not null)
+        {
+            Where("s.team_id = $team");
+            parameters.AddWithValue("$team", query.TeamId);
+        }
+
+        if (query.Scope is not null)
+        {
+            Where("s.scope = $scope");
+            parameters.AddWithValue("$scope", query.Scope);
+        }
+
+        if (query.Status is not null)
+        {
+            Where("s.status = $status");
+            parameters.AddWithValue("$status", query.Status);
+        }
+
+        if (query.Starred is { } starred)
+        {
+            Where("s.starred = $starred");
+            parameters.AddWithValue("$starred", starred ? 1 : 0);
+        }
+
+        if (query.After is { } after)
+        {
+            // A row value, so SQLite seeks the index straight to the cursor instead of scanning the pages before it.
+            Where("(s.updated_at, s.id) < ($after_updated, $after_id)");
+            parameters.AddWithValue("$after_updated", after.UpdatedAtUnixMs);
+            parameters.AddWithValue("$after_id", after.Id);
+        }
+
+        sql.Append(" ORDER BY s.updated_at DESC, s.id DESC LIMIT $limit");
+        parameters.AddWithValue("$limit", (long)query.Limit + 1);
+        command.CommandText = sql.ToString();
+    }
+
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        if (_writerTask is null)
+        {
+            throw new InvalidOperationException("Call InitializeAsync before using the SQLite store.");
+        }
+
+        var connection = new SqliteConnection(_readerConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<List<StoredEvent>> ReadEventRowsAsync(
+        SqliteCommand command, int capacity, CancellationToken cancellationToken)
+    {
+        var events = new List<StoredEvent>(capacity);
+        await using var row = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await row.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(new StoredEvent(row.GetInt64(0), row.GetFieldValue<byte[]>(1)));
+        }
+
+        return events;
+    }
+
+    private async Task<IReadOnlyDictionary<string, JsonElement>> ReadStateAsync(
+        string sql, string appName, string? userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$app", appName);
+        if (userId is not null)
+        {
+            command.Parameters.AddWithValue("$user", userId);
+        }
+
+        await using var row = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await row.ReadAsync(cancellationToken).ConfigureAwait(false) ? SessionRows.ReadMap(row, 0) : [];
+    }
+}

@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Sessiond.Core.Ports;
+using Sessiond.Core.Sessions;
+using Sessiond.Storage.Sqlite.Schema;
+using Sessiond.Storage.Sqlite.Writing;
+
+namespace Sessiond.Storage.Sqlite;
+
+/// <summary>
+/// The embedded SQLite store: one file in WAL mode, one writer that group-commits every queued write in a single
+/// transaction (each write in its own savepoint), and pooled read-only connections for reads.
+/// Call <see cref="InitializeAsync"/> once before use; dispose to commit what is queued and close the file.
+/// </summary>
+public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
+{
+    private readonly SqliteStoreOptions _options;
+    private readonly string _writerConnectionString;
+    private readonly string _readerConnectionString;
+    private readonly Channel<WriteOperation> _queue;
+    private readonly Lock _initializeLock = new();
+
+    private SqliteConnection? _writerConnection;
+    private WriterStatements? _statements;
+    private Task? _writerTask;
+    private int _disposed;
+
+    /// <summary>Creates the store; nothing touches the disk until <see cref="InitializeAsync"/>.</summary>
+    /// <exception cref="ArgumentException">An option is not sound; the message says how to fix it.</exception>
+    public SqliteSessionStore(SqliteStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
+        _options = options;
+        var busyTimeoutSeconds = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds);
+        _writerConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = options.DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+            DefaultTimeout = busyTimeoutSeconds,
+        }.ToString();
+        _readerConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = options.DatabasePath,
+            Mode = SqliteOpenMode.ReadOnly,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = busyTimeoutSeconds,
+        }.ToString();
+        _queue = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions
+        {
+            SingleReader = true,
+            AllowSynchronousContinuations = false,
+        });
+    }
+
+    /// <summary>The options the store runs with.</summary>
+    public SqliteStoreOptions Options => _options;
+
+    /// <summary>
+    /// Creates the data directory and the file when missing, switches to WAL, migrates the schema and starts the writer.
+    /// Calling it again does nothing.
+    /// </summary>
+    public Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_initializeLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (_writerTask is not null)
+            {
+                return Task.CompletedTask;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(_options.DatabasePath)!);
+            var connection = new SqliteConnection(_writerConnectionString);
+            try
+            {
+                connection.Open();
+                ConfigureWriter(connection);
+                SqliteSchema.Migrate(connection);
+                _statements = new WriterStatements(connection);
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+
+            _writerConnection = connection;
+            _writerTask = Task.Run(RunWriterAsync, CancellationToken.None);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<Session> CreateSessionAsync(NewSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return Enqueue(new CreateSessionOperation(session, cancellationToken));
+    }
+
+    public Task<Session> UpdateSessionAsync(string sessionId, SessionPatch patch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        return Enqueue(new UpdateSessionOperation(sessionId, patch, cancellationToken));
+    }
+
+    public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken) =>
+        Enqueue(new DeleteSessionOperation(sessionId, cancellationToken));
+
+    public Task<AppendResult> AppendEventsAsync(AppendBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return Enqueue(new AppendOperation(batch, cancellationToken));
+    }
+
+    /// <summary>Stops accepting writes, commits every write already queued, then closes the file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Task? writer;
+        lock (_initializeLock)
+        {
+            _queue.Writer.TryComplete();
+            writer = _writerTask;
+        }
+
+        if (writer is not null)
+        {
+            await writer.ConfigureAwait(false);
+        }
+
+        if (_writerConnection is not null)
+        {
+            try
+            {
+                using var optimize = _writerConnection.CreateCommand();
+                optimize.CommandText = "PRAGMA optimize";
+                optimize.ExecuteNonQuery();
+            }
+            catch (SqliteException)
+            {
+                // Only a planner hint; closing matters more.
+            }
+
+            _statements?.Dispose();
+            await _writerConnection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // Pooled readers would keep the file open after the store is gone.
+        using var pooled = new SqliteConnection(_readerConnectionString);
+        SqliteConnection.ClearPool(pooled);
+    }
+
+    private Task<T> Enqueue<T>(WriteOperation<T> operation)
+    {
+        if (_writerTask is null)
+        {
+            throw new InvalidOperationException("Call InitializeAsync before using the SQLite store.");
+        }
+
+        if (operation.CancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(operation.CancellationToken);
+        }
+
+        if (!_queue.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(SqliteSessionStore), "The SQLite store is shut down and takes no more writes.");
+        }
+
+        return operation.Completion;
+    }
+
+    private void ConfigureWriter(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL";
+        var mode = Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"SQLite refused WAL mode for '{_options.DatabasePath}' (it answered '{mode}'). " +
+                "Put Sessiond:Sqlite:DataDirectory on a local file system that supports shared memory.");
+        }
+
+        var synchronous = _options.Synchronous.ToUpperInvariant();
+        var busyMs = (long)_options.BusyTimeout.TotalMilliseconds;
+        command.CommandText =
+            $"PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {busyMs}; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;";
+        command.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,8 @@
+using System.Text.Json;
+using Sessiond.Core.Events;
+
+namespace Sessiond.Storage.Sqlite.Writing;
+
+/// <summary>What an append reads of its session before it writes.</summary>
+internal sealed record AppendTarget(
+    string AppName, string UserId, long LastSeq, EventUsage Usage, Dictionary<string, JsonElement> State);

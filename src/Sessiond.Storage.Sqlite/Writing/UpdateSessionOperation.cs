@@ -1,0 +1,28 @@
+using Sessiond.Core.Errors;
+using Sessiond.Core.Ports;
+using Sessiond.Core.Sessions;
+using Sessiond.Core.State;
+
+namespace Sessiond.Storage.Sqlite.Writing;
+
+/// <summary>Changes title, starred and metadata (merged key by key; a null value deletes the key).</summary>
+internal sealed class UpdateSessionOperation(string sessionId, SessionPatch patch, CancellationToken cancellationToken)
+    : WriteOperation<Session>(cancellationToken)
+{
+    protected override Session Run(WriterStatements sql)
+    {
+        var current = sql.SelectSession(sessionId) ?? throw SessionErrors.SessionNotFound(sessionId);
+        var title = patch.Title is null ? current.Title : patch.Title.Length == 0 ? null : patch.Title;
+        var starred = patch.Starred ?? current.Starred;
+        var metadata = patch.Metadata is null ? current.Metadata : StateChanges.Apply(current.Metadata, patch.Metadata);
+        var now = patch.Now.ToUnixTimeMilliseconds();
+        sql.UpdateFields(sessionId, title, starred, metadata, now);
+        return current with
+        {
+            Title = title,
+            Starred = starred,
+            Metadata = metadata,
+            UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(now),
+        };
+    }
+}
