@@ -12,7 +12,7 @@ public sealed record EventContent
     public List<EventPart>? Parts { get; init; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Extra { get; init; }
+    public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
 /// <summary>One part of a message. Kinds this type does not name (inline data, thoughts) round-trip through <see cref="Extra"/>.</summary>
@@ -25,7 +25,7 @@ public sealed record EventPart
     public FunctionResponse? FunctionResponse { get; init; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Extra { get; init; }
+    public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
 /// <summary>A model's request to call a tool.</summary>
@@ -38,7 +38,7 @@ public sealed record FunctionCall
     public JsonElement? Args { get; init; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Extra { get; init; }
+    public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
 /// <summary>A tool's answer to a <see cref="FunctionCall"/>.</summary>
@@ -51,5 +51,5 @@ public sealed record FunctionResponse
     public JsonElement? Response { get; init; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Extra { get; init; }
+    public Dictionary<string, JsonElement>? Extra { get; set; }
 }

@@ -41,5 +41,5 @@ public sealed record SessionEvent
     public Dictionary<string, JsonElement>? Metadata { get; init; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Extra { get; init; }
+    public Dictionary<string, JsonElement>? Extra { get; set; }
 }

@@ -9,15 +9,6 @@ public static class SessiondJson
     /// <summary>The default context, for trusted JSON (what the stores wrote) and for output.</summary>
     public static SessiondJsonContext Default => SessiondJsonContext.Default;
 
-    /// <summary>A context for untrusted input: nesting capped at <paramref name="maxDepth"/>, comments and trailing commas refused.</summary>
-    public static SessiondJsonContext ForInput(int maxDepth) => new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new UtcTimestampConverter() },
-        MaxDepth = maxDepth,
-    });
-
     public static byte[] SerializeEvent(SessionEvent value) =>
         JsonSerializer.SerializeToUtf8Bytes(value, SessiondJsonContext.Default.SessionEvent);
 

@@ -17,4 +17,7 @@ namespace Sessiond.Core.Json;
 [JsonSerializable(typeof(IReadOnlyDictionary<string, JsonElement>))]
 [JsonSerializable(typeof(SessionPermissions))]
 [JsonSerializable(typeof(EventUsage))]
+[JsonSerializable(typeof(CreateSessionCommand))]
+[JsonSerializable(typeof(UpdateSessionCommand))]
+[JsonSerializable(typeof(AppendEventsCommand))]
 public sealed partial class SessiondJsonContext : JsonSerializerContext;

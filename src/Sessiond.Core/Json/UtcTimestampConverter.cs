@@ -4,7 +4,10 @@ using System.Text.Json.Serialization;
 
 namespace Sessiond.Core.Json;
 
-/// <summary>Writes timestamps as UTC ISO 8601 with milliseconds and a <c>Z</c> (<c>2026-11-21T10:00:00.123Z</c>); reads any ISO 8601 form.</summary>
+/// <summary>
+/// Writes timestamps as UTC ISO 8601 with milliseconds and a <c>Z</c> (<c>2026-11-21T10:00:00.123Z</c>).
+/// Reads any ISO 8601 string, and also a number of unix seconds, which is how ADK clients send event timestamps.
+/// </summary>
 public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
 {
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
@@ -14,7 +17,13 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
             return value.ToUniversalTime();
         }
 
-        throw new JsonException("A timestamp must be an ISO 8601 string.");
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var seconds)
+            && seconds is >= 0 and < 253_402_300_800) // year 10000
+        {
+            return DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000));
+        }
+
+        throw new JsonException("A timestamp must be an ISO 8601 string or unix seconds.");
     }
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)

@@ -1,0 +1,124 @@
+using Sessiond.Core.Events;
+using Sessiond.Core.Sessions;
+using Sessiond.Core.Validation;
+using Sessiond.Server.Http;
+
+namespace Sessiond.Server.Adk;
+
+/// <summary>
+/// The ADK-compatible session routes, mapped at the root and again under <c>/api</c>, so the ADK web UI and ADK REST
+/// clients work unchanged. Sessions are shared with the native surface: both read and write the same store.
+/// </summary>
+public static class AdkApi
+{
+    public static void Map(IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("").AddEndpointFilter<AdkErrorFilter>();
+        group.MapGet("/list-apps", ListAppsAsync);
+        var sessions = group.MapGroup("/apps/{app}/users/{user}/sessions");
+        sessions.MapPost("/", CreateAsync);
+        sessions.MapGet("/", ListAsync);
+        sessions.MapPost("/{id}", CreateWithIdAsync);
+        sessions.MapGet("/{id}", GetAsync);
+        sessions.MapPatch("/{id}", UpdateAsync);
+        sessions.MapDelete("/{id}", DeleteAsync);
+    }
+
+    public static async Task<IResult> ListAppsAsync(SessionService sessions, CancellationToken cancellationToken) =>
+        TypedResults.Json(new List<string>(await sessions.ListAppsAsync(cancellationToken)), ServerJsonContext.Default.ListString);
+
+    public static async Task<AdkSessionResult> CreateAsync(string app, string user, HttpRequest request, SessionService sessions)
+    {
+        var body = await JsonBody.ReadOptionalAsync(request, ServerJsonContext.Default.AdkCreateSessionRequest);
+        var session = await sessions.CreateAsync(new CreateSessionCommand
+        {
+            AppName = app,
+            UserId = user,
+            Id = body?.SessionId ?? body?.SessionIdSnakeCase,
+            State = body?.State,
+            Events = body?.Events,
+        }, request.HttpContext.RequestAborted);
+        return await WithEventsAsync(session, sessions, request.HttpContext.RequestAborted);
+    }
+
+    public static async Task<AdkSessionResult> CreateWithIdAsync(
+        string app, string user, string id, HttpRequest request, SessionService sessions)
+    {
+        var state = await JsonBody.ReadOptionalAsync(request, ServerJsonContext.Default.DictionaryStringJsonElement);
+        var session = await sessions.CreateAsync(
+            new CreateSessionCommand { AppName = app, UserId = user, Id = id, State = state }, request.HttpContext.RequestAborted);
+        return AdkSessionResult.One(session, []);
+    }
+
+    public static async Task<AdkSessionResult> ListAsync(string app, string user, SessionService sessions, CancellationToken cancellationToken)
+    {
+        // ADK lists every session of the user at once; read them page by page at the largest page size.
+        var all = new List<Session>();
+        SessionCursor? cursor = null;
+        do
+        {
+            var page = await sessions.ListAsync(
+                new SessionQuery { AppName = Ids.Require(app, "appName"), UserId = Ids.Require(user, "userId"), Limit = sessions.Limits.MaxPageSize, After = cursor },
+                cancellationToken);
+            all.AddRange(page.Sessions);
+            cursor = page.Next;
+        }
+        while (cursor is not null);
+
+        return AdkSessionResult.Many(all);
+    }
+
+    public static async Task<AdkSessionResult> GetAsync(string app, string user, string id, SessionService sessions, CancellationToken cancellationToken)
+    {
+        await RequireOwnedAsync(app, user, id, sessions, cancellationToken);
+        var (session, events) = await sessions.GetWithAllEventsAsync(id, cancellationToken);
+        return AdkSessionResult.One(session, events);
+    }
+
+    public static async Task<AdkSessionResult> UpdateAsync(string app, string user, string id, HttpRequest request, SessionService sessions)
+    {
+        var cancellationToken = request.HttpContext.RequestAborted;
+        await RequireOwnedAsync(app, user, id, sessions, cancellationToken);
+        var body = await JsonBody.ReadAsync(request, ServerJsonContext.Default.AdkUpdateSessionRequest);
+        var delta = body.StateDelta ?? body.StateDeltaSnakeCase
+            ?? throw Core.Errors.SessionErrors.Invalid("'stateDelta' is required.");
+        var stateEvent = new SessionEvent
+        {
+            InvocationId = "p-" + Guid.NewGuid().ToString("N"),
+            Author = "user",
+            Actions = new EventActions { StateDelta = delta },
+        };
+        await sessions.AppendAsync(id, new AppendEventsCommand { Events = [stateEvent] }, idempotencyKey: null, cancellationToken);
+        var (session, events) = await sessions.GetWithAllEventsAsync(id, cancellationToken);
+        return AdkSessionResult.One(session, events);
+    }
+
+    public static async Task<IResult> DeleteAsync(string app, string user, string id, SessionService sessions, CancellationToken cancellationToken)
+    {
+        await RequireOwnedAsync(app, user, id, sessions, cancellationToken);
+        await sessions.DeleteAsync(id, cancellationToken);
+        return TypedResults.Ok();
+    }
+
+    private static async Task<AdkSessionResult> WithEventsAsync(Session session, SessionService sessions, CancellationToken cancellationToken)
+    {
+        if (session.LastSeq == 0)
+        {
+            return AdkSessionResult.One(session, []);
+        }
+
+        var (current, events) = await sessions.GetWithAllEventsAsync(session.Id, cancellationToken);
+        return AdkSessionResult.One(current, events);
+    }
+
+    /// <summary>A session addressed under the wrong app or user is answered exactly like a missing one.</summary>
+    private static async Task RequireOwnedAsync(string app, string user, string id, SessionService sessions, CancellationToken cancellationToken)
+    {
+        var session = await sessions.RequireSessionAsync(id, cancellationToken);
+        if (session.AppName != app || session.UserId != user)
+        {
+            throw Core.Errors.SessionErrors.SessionNotFound(id);
+        }
+    }
+
+}

@@ -1,0 +1,26 @@
+using Sessiond.Core.Validation;
+
+namespace Sessiond.Server.Hosting;
+
+/// <summary>The <c>Sessiond</c> configuration section.</summary>
+public sealed record SessiondOptions
+{
+    public const string Section = "Sessiond";
+
+    public StorageOptions Storage { get; init; } = new();
+
+    public SessiondLimits Limits { get; init; } = new();
+}
+
+/// <summary>The <c>Sessiond:Storage</c> section: which provider, and where it keeps its data.</summary>
+public sealed record StorageOptions
+{
+    /// <summary><c>sqlite</c> (the default).</summary>
+    public string Provider { get; init; } = "sqlite";
+
+    /// <summary>The SQLite data directory; <c>--data-dir</c> and <c>SESSIOND_DATA_DIR</c> set it too.</summary>
+    public string DataDir { get; init; } = "./data";
+
+    /// <summary>SQLite <c>synchronous</c>: <c>NORMAL</c> survives a process crash; <c>FULL</c> also survives power loss.</summary>
+    public string Synchronous { get; init; } = "NORMAL";
+}

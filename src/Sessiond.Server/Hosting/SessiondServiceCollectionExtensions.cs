@@ -1,0 +1,70 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Json;
+using Sessiond.Core.Json;
+using Sessiond.Core.Ports;
+using Sessiond.Core.Sessions;
+using Sessiond.Server.Http;
+using Sessiond.Storage.Sqlite;
+
+namespace Sessiond.Server.Hosting;
+
+/// <summary>Wires the domain core, the configured store and the HTTP plumbing into a host.</summary>
+public static class SessiondServiceCollectionExtensions
+{
+    public static WebApplicationBuilder AddSessiond(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(SessiondOptions.Section).Get<SessiondOptions>() ?? new SessiondOptions();
+        Validate(options);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(options.Limits);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ISessionStore>(_ => new SqliteSessionStore(new SqliteStoreOptions
+        {
+            DataDirectory = options.Storage.DataDir,
+            Synchronous = options.Storage.Synchronous,
+        }));
+        services.AddSingleton<SessionService>();
+        services.AddSingleton<StoreReadiness>();
+        services.AddHostedService(sp => sp.GetRequiredService<StoreReadiness>());
+
+        services.AddProblemDetails(ProblemMapping.Customize);
+        services.AddExceptionHandler<SessiondExceptionHandler>();
+        services.Configure<JsonOptions>(json =>
+        {
+            // Contexts in a resolver chain take the host's options, so the wire conventions are restated here.
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(1, SessiondJsonContext.Default);
+            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            json.SerializerOptions.Converters.Add(new UtcTimestampConverter());
+            json.SerializerOptions.Converters.Add(new StoredEventJsonConverter());
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.Limits.MaxRequestBodyBytes;
+        });
+        return builder;
+    }
+
+    private static void Validate(SessiondOptions options)
+    {
+        if (!string.Equals(options.Storage.Provider, "sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"Sessiond:Storage:Provider '{options.Storage.Provider}' is not supported; use 'sqlite'.");
+        }
+
+        if (options.Storage.Synchronous.ToUpperInvariant() is not ("NORMAL" or "FULL"))
+        {
+            throw new InvalidOperationException(
+                $"Sessiond:Storage:Synchronous '{options.Storage.Synchronous}' is not supported; use NORMAL (survives a crash) or FULL (survives power loss).");
+        }
+
+        if (options.Limits.Validate() is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+    }
+}

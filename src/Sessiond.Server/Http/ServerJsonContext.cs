@@ -1,0 +1,27 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sessiond.Core.Json;
+using Sessiond.Server.Adk;
+using Sessiond.Server.Native;
+using Sessiond.Server.Operations;
+
+namespace Sessiond.Server.Http;
+
+/// <summary>Source-generated JSON metadata for the wire types of every surface.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    Converters = [typeof(UtcTimestampConverter), typeof(StoredEventJsonConverter)])]
+[JsonSerializable(typeof(SessionListResponse))]
+[JsonSerializable(typeof(AppendEventsResponse))]
+[JsonSerializable(typeof(EventsResponse))]
+[JsonSerializable(typeof(AppsResponse))]
+[JsonSerializable(typeof(AppStateResponse))]
+[JsonSerializable(typeof(UserStateResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(AdkCreateSessionRequest))]
+[JsonSerializable(typeof(AdkUpdateSessionRequest))]
+[JsonSerializable(typeof(AdkError))]
+[JsonSerializable(typeof(List<string>))]
+[JsonSerializable(typeof(Dictionary<string, JsonElement>))]
+public sealed partial class ServerJsonContext : JsonSerializerContext;

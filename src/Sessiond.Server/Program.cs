@@ -1,0 +1,4 @@
+using Sessiond.Server.Hosting;
+
+var app = SessiondHost.Build(args);
+await app.RunAsync();
