@@ -32,7 +32,9 @@ public sealed class AdkSessionsTests(SessiondServer server) : IClassFixture<Sess
         var list = await (await _http.GetAsync(baseUrl)).ShouldBeJsonAsync(HttpStatusCode.OK);
         list.EnumerateArray().Select(s => s.GetProperty("id").GetString()).ShouldBe([id]);
 
-        (await _http.DeleteAsync($"{baseUrl}/{id}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var deleted = await _http.DeleteAsync($"{baseUrl}/{id}");
+        deleted.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await deleted.Content.ReadAsStringAsync()).ShouldBe("null");
         var missing = await _http.GetAsync($"{baseUrl}/{id}");
         var body = await missing.ShouldBeJsonAsync(HttpStatusCode.NotFound);
         body.GetProperty("detail").GetString().ShouldBe("Session not found");
@@ -59,9 +61,9 @@ public sealed class AdkSessionsTests(SessiondServer server) : IClassFixture<Sess
         var created = await (await _http.PostJsonAsync(url, """{"counter":1}""")).ShouldBeJsonAsync(HttpStatusCode.OK);
         created.GetProperty("state").GetProperty("counter").GetInt32().ShouldBe(1);
 
-        var duplicate = await _http.PostJsonAsync(url, "{}");
-        duplicate.StatusCode.ShouldBe(HttpStatusCode.Conflict);
-        (await duplicate.ShouldBeJsonAsync(HttpStatusCode.Conflict)).GetProperty("detail").GetString().ShouldNotBeNullOrEmpty();
+        var duplicate = await (await _http.PostJsonAsync(url, "{}")).ShouldBeJsonAsync(HttpStatusCode.Conflict);
+        duplicate.GetProperty("detail").GetString()!.ShouldStartWith("Session already exists: ");
+        duplicate.GetProperty("code").GetString().ShouldBe("session_exists");
     }
 
     [Fact]
@@ -115,7 +117,9 @@ public sealed class AdkSessionsTests(SessiondServer server) : IClassFixture<Sess
 
         (await _http.GetAsync($"/apps/{app}/users/intruder/sessions/{mine}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
         (await _http.GetAsync($"/apps/other-app/users/owner/sessions/{mine}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
-        (await _http.DeleteAsync($"/apps/{app}/users/intruder/sessions/{mine}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+
+        // ADK's delete is an idempotent no-op for a session it cannot see; it must not touch another user's session.
+        (await _http.DeleteAsync($"/apps/{app}/users/intruder/sessions/{mine}")).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await _http.GetAsync($"/apps/{app}/users/owner/sessions/{mine}")).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 }

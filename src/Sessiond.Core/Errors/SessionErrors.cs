@@ -16,7 +16,7 @@ public static class SessionErrors
         new(ErrorKind.NotFound, ErrorCodes.SessionNotFound, $"Session '{Printable(sessionId)}' was not found.");
 
     public static SessiondException SessionExists(string sessionId) =>
-        new(ErrorKind.Conflict, ErrorCodes.SessionExists, $"Session '{Printable(sessionId)}' already exists.");
+        new(ErrorKind.Conflict, ErrorCodes.SessionExists, $"Session already exists: {Printable(sessionId)}");
 
     public static SessiondException IdempotencyKeyReused() =>
         new(ErrorKind.Unprocessable, ErrorCodes.IdempotencyKeyReused,

@@ -72,10 +72,13 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
         return (session, events);
     }
 
+    /// <summary>The session, or <c>session_not_found</c> (also for an id that could never exist).</summary>
     public async Task<Session> RequireSessionAsync(string sessionId, CancellationToken cancellationToken) =>
-        Ids.IsValid(sessionId)
-            ? await store.GetSessionAsync(sessionId, cancellationToken) ?? throw SessionErrors.SessionNotFound(sessionId)
-            : throw SessionErrors.SessionNotFound(sessionId);
+        await FindAsync(sessionId, cancellationToken) ?? throw SessionErrors.SessionNotFound(sessionId);
+
+    /// <summary>The session, or null when it does not exist or the id is not a valid id.</summary>
+    public Task<Session?> FindAsync(string sessionId, CancellationToken cancellationToken) =>
+        Ids.IsValid(sessionId) ? store.GetSessionAsync(sessionId, cancellationToken) : Task.FromResult<Session?>(null);
 
     public async Task<EventPage> ReadEventsAsync(string sessionId, long? afterSeq, int? limit, CancellationToken cancellationToken)
     {
@@ -225,6 +228,11 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
             if (evt.Partial == true)
             {
                 SessionErrors.ThrowInvalid($"events[{i}] is partial; partial events are live only and are never stored.");
+            }
+
+            if (evt.Usage is { IsNonNegative: false })
+            {
+                SessionErrors.ThrowInvalid($"events[{i}].usage must not be negative.");
             }
 
             hash?.AppendData(json);

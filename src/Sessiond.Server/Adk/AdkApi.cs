@@ -1,3 +1,4 @@
+using Sessiond.Core.Errors;
 using Sessiond.Core.Events;
 using Sessiond.Core.Sessions;
 using Sessiond.Core.Validation;
@@ -81,7 +82,7 @@ public static class AdkApi
         await RequireOwnedAsync(app, user, id, sessions, cancellationToken);
         var body = await JsonBody.ReadAsync(request, ServerJsonContext.Default.AdkUpdateSessionRequest);
         var delta = body.StateDelta ?? body.StateDeltaSnakeCase
-            ?? throw Core.Errors.SessionErrors.Invalid("'stateDelta' is required.");
+            ?? throw SessionErrors.Invalid("'stateDelta' is required.");
         var stateEvent = new SessionEvent
         {
             InvocationId = "p-" + Guid.NewGuid().ToString("N"),
@@ -93,11 +94,15 @@ public static class AdkApi
         return AdkSessionResult.One(session, events);
     }
 
+    /// <summary>Deletes like ADK: 200 with <c>null</c>, also when there was nothing (of this app and user) to delete.</summary>
     public static async Task<IResult> DeleteAsync(string app, string user, string id, SessionService sessions, CancellationToken cancellationToken)
     {
-        await RequireOwnedAsync(app, user, id, sessions, cancellationToken);
-        await sessions.DeleteAsync(id, cancellationToken);
-        return TypedResults.Ok();
+        if (await FindOwnedAsync(app, user, id, sessions, cancellationToken) is not null)
+        {
+            await sessions.DeleteAsync(id, cancellationToken);
+        }
+
+        return TypedResults.Content("null", "application/json");
     }
 
     private static async Task<AdkSessionResult> WithEventsAsync(Session session, SessionService sessions, CancellationToken cancellationToken)
@@ -114,11 +119,12 @@ public static class AdkApi
     /// <summary>A session addressed under the wrong app or user is answered exactly like a missing one.</summary>
     private static async Task RequireOwnedAsync(string app, string user, string id, SessionService sessions, CancellationToken cancellationToken)
     {
-        var session = await sessions.RequireSessionAsync(id, cancellationToken);
-        if (session.AppName != app || session.UserId != user)
+        if (await FindOwnedAsync(app, user, id, sessions, cancellationToken) is null)
         {
-            throw Core.Errors.SessionErrors.SessionNotFound(id);
+            throw SessionErrors.SessionNotFound(id);
         }
     }
 
+    private static async Task<Session?> FindOwnedAsync(string app, string user, string id, SessionService sessions, CancellationToken cancellationToken) =>
+        await sessions.FindAsync(id, cancellationToken) is { } session && session.AppName == app && session.UserId == user ? session : null;
 }
