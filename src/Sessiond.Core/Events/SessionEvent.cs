@@ -9,7 +9,8 @@ namespace Sessiond.Core.Events;
 /// </summary>
 public sealed record SessionEvent
 {
-    /// <summary>Per-session position, assigned by the store at commit; 0 until then and for partial events.</summary>
+    /// <summary>Per-session position, assigned by the store at commit; 0 (and absent on the wire) until then and for partial events.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long Seq { get; init; }
 
     public string? Id { get; init; }
