@@ -41,7 +41,6 @@ public static class SessiondHost
         NativeAppsApi.Map(app);
         AdkApi.Map(app);
         AdkApi.Map(app.MapGroup("/api"));
-        app.MapFallback(FallbackHandler.NotFound);
         return app;
     }
 }
