@@ -10,6 +10,7 @@ namespace Sessiond.Storage.Sqlite;
 /// <summary>Reads, on pooled read-only connections; never on the writer's connection.</summary>
 public sealed partial class SqliteSessionStore
 {
+    /// <inheritdoc />
     public async Task<Session?> GetSessionAsync(string sessionId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -20,6 +21,7 @@ public sealed partial class SqliteSessionStore
         return await row.ReadAsync(cancellationToken).ConfigureAwait(false) ? SessionRows.Read(row) : null;
     }
 
+    /// <inheritdoc />
     public async Task<SessionPage> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -48,6 +50,7 @@ public sealed partial class SqliteSessionStore
         return new SessionPage(sessions, new SessionCursor(last.UpdatedAt.ToUnixTimeMilliseconds(), last.Id));
     }
 
+    /// <inheritdoc />
     public async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(
         string sessionId, long afterSeq, int limit, CancellationToken cancellationToken)
     {
@@ -65,6 +68,7 @@ public sealed partial class SqliteSessionStore
         return await ReadEventRowsAsync(command, Math.Min(limit, 1024), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
     public async Task<IReadOnlyList<StoredEvent>> ReadLastEventsAsync(string sessionId, int count, CancellationToken cancellationToken)
     {
         if (count <= 0)
@@ -82,6 +86,7 @@ public sealed partial class SqliteSessionStore
         return events;
     }
 
+    /// <inheritdoc />
     public async Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -97,9 +102,11 @@ public sealed partial class SqliteSessionStore
         return apps;
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyDictionary<string, JsonElement>> GetAppStateAsync(string appName, CancellationToken cancellationToken) =>
         ReadStateAsync("SELECT state FROM app_state WHERE app_name = $app", appName, null, cancellationToken);
 
+    /// <inheritdoc />
     public Task<IReadOnlyDictionary<string, JsonElement>> GetUserStateAsync(
         string appName, string userId, CancellationToken cancellationToken) =>
         ReadStateAsync("SELECT state FROM user_state WHERE app_name = $app AND user_id = $user", appName, userId, cancellationToken);
@@ -150,8 +157,8 @@ public sealed partial class SqliteSessionStore
 
         if (query.Starred is { } starred)
         {
-            Where("s.starred = $starred");
-            parameters.AddWithValue("$starred", starred ? 1 : 0);
+            // A literal, not a parameter: only then can SQLite match the partial index of starred sessions.
+            Where(starred ? "s.starred = 1" : "s.starred = 0");
         }
 
         if (query.After is { } after)

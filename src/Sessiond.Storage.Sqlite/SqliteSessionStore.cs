@@ -101,21 +101,25 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    /// <inheritdoc />
     public Task<Session> CreateSessionAsync(NewSession session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         return Enqueue(new CreateSessionOperation(session, cancellationToken));
     }
 
+    /// <inheritdoc />
     public Task<Session> UpdateSessionAsync(string sessionId, SessionPatch patch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(patch);
         return Enqueue(new UpdateSessionOperation(sessionId, patch, cancellationToken));
     }
 
+    /// <inheritdoc />
     public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken) =>
         Enqueue(new DeleteSessionOperation(sessionId, cancellationToken));
 
+    /// <inheritdoc />
     public Task<AppendResult> AppendEventsAsync(AppendBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -155,11 +159,18 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
                 // Only a planner hint; closing matters more.
             }
 
+            // Readers go first, so the writer closes last and SQLite checkpoints and removes the WAL file.
+            ClearReaderPool();
             _statements?.Dispose();
             await _writerConnection.DisposeAsync().ConfigureAwait(false);
         }
 
-        // Pooled readers would keep the file open after the store is gone.
+        ClearReaderPool();
+    }
+
+    /// <summary>Closes pooled readers, which would otherwise keep the file open after the store is gone.</summary>
+    private void ClearReaderPool()
+    {
         using var pooled = new SqliteConnection(_readerConnectionString);
         SqliteConnection.ClearPool(pooled);
     }

@@ -16,7 +16,10 @@ public sealed class QueryPlanTests(SqliteStoreFixture fixture) : IClassFixture<S
     {
         { "app+user", "sessions_by_user" },
         { "app+user+after", "sessions_by_user" },
-        { "app+user+starred+status+after", "sessions_by_user" },
+        { "app+user+status+after", "sessions_by_user" },
+        { "app+user+starred", "sessions_starred" },
+        { "app+user+starred+after", "sessions_starred" },
+        { "app+user+unstarred+after", "sessions_by_user" },
         { "app", "sessions_by_app" },
         { "app+after", "sessions_by_app" },
         { "app+scope+after", "sessions_by_app" },
@@ -64,7 +67,7 @@ public sealed class QueryPlanTests(SqliteStoreFixture fixture) : IClassFixture<S
             TeamId = parts.Contains("team") ? "team" : null,
             Scope = parts.Contains("scope") ? SessionScope.Team : null,
             Status = parts.Contains("status") ? SessionStatus.Idle : null,
-            Starred = parts.Contains("starred") ? true : null,
+            Starred = parts.Contains("starred") ? true : parts.Contains("unstarred") ? false : null,
             After = parts.Contains("after") ? Cursor : null,
         };
     }

@@ -24,6 +24,7 @@ public sealed class SchemaTests(SqliteStoreFixture fixture) : IClassFixture<Sqli
         var versions = await QueryAsync(store, "SELECT version FROM schema_version ORDER BY version", r => r.GetInt32(0));
         versions.ShouldBe(Enumerable.Range(1, SqliteSchema.LatestVersion));
         await fixture.CloseStoreAsync(store);
+        File.Exists(store.Options.DatabasePath + "-wal").ShouldBeFalse("a clean shutdown checkpoints the WAL into the file");
     }
 
     [Fact]

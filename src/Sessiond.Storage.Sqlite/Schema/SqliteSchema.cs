@@ -38,6 +38,7 @@ internal static class SqliteSchema
         CREATE INDEX sessions_by_owner ON sessions (user_id, updated_at DESC, id DESC);
         CREATE INDEX sessions_by_team ON sessions (team_id, updated_at DESC, id DESC) WHERE team_id IS NOT NULL;
         CREATE INDEX sessions_by_updated ON sessions (updated_at DESC, id DESC);
+        CREATE INDEX sessions_starred ON sessions (app_name, user_id, updated_at DESC, id DESC) WHERE starred = 1;
 
         CREATE TABLE events (
             session_id TEXT NOT NULL,
