@@ -87,6 +87,42 @@ public sealed partial class SqliteSessionStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<FeedNotice>> ReadFeedAsync(
+        string appName, string userId, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, session_id, kind, team_id, last_seq, status, title, at FROM feed
+            WHERE app_name = $app AND user_id = $user AND id > $after ORDER BY id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$app", appName);
+        command.Parameters.AddWithValue("$user", userId);
+        command.Parameters.AddWithValue("$after", afterId);
+        command.Parameters.AddWithValue("$limit", limit);
+        var notices = new List<FeedNotice>();
+        await using var row = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await row.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            notices.Add(new FeedNotice
+            {
+                Id = row.GetInt64(0),
+                SessionId = row.GetString(1),
+                Kind = row.GetString(2),
+                AppName = appName,
+                UserId = userId,
+                TeamId = row.IsDBNull(3) ? null : row.GetString(3),
+                LastSeq = row.GetInt64(4),
+                Status = row.GetString(5),
+                Title = row.IsDBNull(6) ? null : row.GetString(6),
+                At = DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(7)),
+            });
+        }
+
+        return notices;
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);

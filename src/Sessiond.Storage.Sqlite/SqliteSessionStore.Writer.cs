@@ -133,6 +133,12 @@ public sealed partial class SqliteSessionStore
             switch (failures[i])
             {
                 case null:
+                    // Listeners hear of changes in commit order, before the caller is answered.
+                    if (batch[i].Change is { } change)
+                    {
+                        _listener?.OnCommitted(change);
+                    }
+
                     batch[i].Succeed();
                     break;
                 case OperationCanceledException:

@@ -20,15 +20,20 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
     private readonly string _readerConnectionString;
     private readonly Channel<WriteOperation> _queue;
     private readonly Lock _initializeLock = new();
+    private readonly ICommitListener? _listener;
+    private readonly TimeProvider _time;
 
     private SqliteConnection? _writerConnection;
     private WriterStatements? _statements;
     private Task? _writerTask;
     private int _disposed;
 
-    /// <summary>Creates the store; nothing touches the disk until <see cref="InitializeAsync"/>.</summary>
+    /// <summary>
+    /// Creates the store; nothing touches the disk until <see cref="InitializeAsync"/>. <paramref name="listener"/>, when
+    /// given, is told of every committed change in commit order (it feeds live streams).
+    /// </summary>
     /// <exception cref="ArgumentException">An option is not sound; the message says how to fix it.</exception>
-    public SqliteSessionStore(SqliteStoreOptions options)
+    public SqliteSessionStore(SqliteStoreOptions options, ICommitListener? listener = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Validate() is { } problem)
@@ -37,6 +42,8 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
         }
 
         _options = options;
+        _listener = listener;
+        _time = time ?? TimeProvider.System;
         var busyTimeoutSeconds = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds);
         _writerConnectionString = new SqliteConnectionStringBuilder
         {
@@ -117,7 +124,7 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
 
     /// <inheritdoc />
     public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken) =>
-        Enqueue(new DeleteSessionOperation(sessionId, cancellationToken));
+        Enqueue(new DeleteSessionOperation(sessionId, _time.GetUtcNow(), cancellationToken));
 
     /// <inheritdoc />
     public Task<AppendResult> AppendEventsAsync(AppendBatch batch, CancellationToken cancellationToken)

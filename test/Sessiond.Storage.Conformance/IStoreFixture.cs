@@ -11,8 +11,9 @@ public interface IStoreFixture
     /// <summary>
     /// Opens an initialised store on the storage named <paramref name="storageName"/> (a file, a schema), apart from
     /// <see cref="Store"/>. Opening the same name again after <see cref="CloseStoreAsync"/> sees the same data.
+    /// <paramref name="listener"/>, when given, must hear of every change the store commits.
     /// </summary>
-    Task<ISessionStore> OpenStoreAsync(string storageName, CancellationToken cancellationToken);
+    Task<ISessionStore> OpenStoreAsync(string storageName, CancellationToken cancellationToken, ICommitListener? listener = null);
 
     /// <summary>Shuts a store from <see cref="OpenStoreAsync"/> down gracefully, as a server does at exit.</summary>
     Task CloseStoreAsync(ISessionStore store);

@@ -16,3 +16,6 @@ public sealed class SqliteLifecycleConformance(SqliteStoreFixture fixture)
 
 public sealed class SqliteConcurrencyConformance(SqliteStoreFixture fixture)
     : ConcurrencyConformance(fixture), IClassFixture<SqliteStoreFixture>;
+
+public sealed class SqliteFeedConformance(SqliteStoreFixture fixture)
+    : FeedConformance(fixture), IClassFixture<SqliteStoreFixture>;

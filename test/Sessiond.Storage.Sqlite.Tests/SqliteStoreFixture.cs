@@ -16,13 +16,15 @@ public sealed class SqliteStoreFixture : IStoreFixture, IAsyncLifetime
 
     public async ValueTask InitializeAsync() => _store = await OpenAsync("shared", new SqliteStoreOptions(), CancellationToken.None);
 
-    public async Task<ISessionStore> OpenStoreAsync(string storageName, CancellationToken cancellationToken) =>
-        await OpenAsync(storageName, new SqliteStoreOptions(), cancellationToken);
+    public async Task<ISessionStore> OpenStoreAsync(
+        string storageName, CancellationToken cancellationToken, ICommitListener? listener = null) =>
+        await OpenAsync(storageName, new SqliteStoreOptions(), cancellationToken, listener);
 
     /// <summary>Opens a store on its own folder under <see cref="Root"/>, with the test's options.</summary>
-    public async Task<SqliteSessionStore> OpenAsync(string storageName, SqliteStoreOptions options, CancellationToken cancellationToken)
+    public async Task<SqliteSessionStore> OpenAsync(
+        string storageName, SqliteStoreOptions options, CancellationToken cancellationToken, ICommitListener? listener = null)
     {
-        var store = new SqliteSessionStore(options with { DataDirectory = DirectoryOf(storageName) });
+        var store = new SqliteSessionStore(options with { DataDirectory = DirectoryOf(storageName) }, listener);
         _open[store] = 0;
         await store.InitializeAsync(cancellationToken);
         return store;

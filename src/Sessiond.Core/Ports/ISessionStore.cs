@@ -41,6 +41,9 @@ public interface ISessionStore
     /// <summary>The last <paramref name="count"/> events, ascending.</summary>
     Task<IReadOnlyList<StoredEvent>> ReadLastEventsAsync(string sessionId, int count, CancellationToken cancellationToken);
 
+    /// <summary>Up to <paramref name="limit"/> notices of the user's sessions in the app with a feed id above <paramref name="afterId"/>, oldest first.</summary>
+    Task<IReadOnlyList<FeedNotice>> ReadFeedAsync(string appName, string userId, long afterId, int limit, CancellationToken cancellationToken);
+
     /// <summary>Every app that has had a session, in name order.</summary>
     Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken);
 

@@ -68,6 +68,21 @@ internal static class SqliteSchema
             PRIMARY KEY (app_name, user_id)
         );
         """,
+        """
+        CREATE TABLE feed (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            app_name TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            team_id TEXT NULL,
+            last_seq INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            title TEXT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX feed_by_user ON feed (app_name, user_id, id);
+        """,
     ];
 
     /// <summary>The version this build migrates to.</summary>

@@ -1,5 +1,6 @@
 using Sessiond.Core.Errors;
 using Sessiond.Core.Ports;
+using Sessiond.Core.Sessions;
 using Sessiond.Core.State;
 
 namespace Sessiond.Storage.Sqlite.Writing;
@@ -41,6 +42,9 @@ internal sealed class AppendOperation(AppendBatch batch, CancellationToken cance
             sql.InsertIdempotency(batch.SessionId, newToken.Key, newToken.RequestHash, firstSeq, lastSeq, now);
         }
 
+        Change = new CommittedChange(
+            sql.InsertFeed(FeedNotices.Of(target, batch.SessionId, FeedNoticeKind.Updated, lastSeq, batch.Now)),
+            events);
         return new AppendResult(events, lastSeq, Replayed: false);
     }
 }

@@ -3,6 +3,7 @@ using Sessiond.Core.Events;
 
 namespace Sessiond.Storage.Sqlite.Writing;
 
-/// <summary>What an append reads of its session before it writes.</summary>
+/// <summary>What an append (or a delete) reads of its session before it writes.</summary>
 internal sealed record AppendTarget(
-    string AppName, string UserId, long LastSeq, EventUsage Usage, Dictionary<string, JsonElement> State);
+    string AppName, string UserId, long LastSeq, EventUsage Usage, Dictionary<string, JsonElement> State,
+    string? TeamId, string Status, string? Title);

@@ -24,11 +24,11 @@ internal sealed class CreateSessionOperation(NewSession session, CancellationTok
         }
 
         sql.InsertApp(session.AppName);
-        sql.InsertEvents(session.Id, session.Events, firstSeq: 1);
+        var events = sql.InsertEvents(session.Id, session.Events, firstSeq: 1);
         sql.ApplySharedState(session.AppName, session.UserId, session.State);
 
         var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(now);
-        return new Session
+        var created = new Session
         {
             Id = session.Id,
             AppName = session.AppName,
@@ -45,5 +45,7 @@ internal sealed class CreateSessionOperation(NewSession session, CancellationTok
             State = StateChanges.Merge(
                 sessionState, sql.SelectUserState(session.AppName, session.UserId), sql.SelectAppState(session.AppName)),
         };
+        Change = new CommittedChange(sql.InsertFeed(FeedNotices.Of(created, FeedNoticeKind.Created)), events);
+        return created;
     }
 }

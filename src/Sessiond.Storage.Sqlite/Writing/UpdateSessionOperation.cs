@@ -17,12 +17,14 @@ internal sealed class UpdateSessionOperation(string sessionId, SessionPatch patc
         var metadata = patch.Metadata is null ? current.Metadata : StateChanges.Apply(current.Metadata, patch.Metadata);
         var now = patch.Now.ToUnixTimeMilliseconds();
         sql.UpdateFields(sessionId, title, starred, metadata, now);
-        return current with
+        var updated = current with
         {
             Title = title,
             Starred = starred,
             Metadata = metadata,
             UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(now),
         };
+        Change = new CommittedChange(sql.InsertFeed(FeedNotices.Of(updated, FeedNoticeKind.Updated)), []);
+        return updated;
     }
 }

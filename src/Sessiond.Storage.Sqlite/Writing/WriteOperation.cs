@@ -1,3 +1,5 @@
+using Sessiond.Core.Ports;
+
 namespace Sessiond.Storage.Sqlite.Writing;
 
 /// <summary>
@@ -8,6 +10,9 @@ internal abstract class WriteOperation(CancellationToken cancellationToken)
 {
     /// <summary>The caller's token; an operation cancelled before the writer reaches it is skipped.</summary>
     public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    /// <summary>What the operation changed, for the commit listener; null when it changed nothing (an idempotent replay).</summary>
+    public CommittedChange? Change { get; protected set; }
 
     /// <summary>Does the work on the writer's connection; throwing rolls back this operation only.</summary>
     public abstract void Execute(WriterStatements sql);

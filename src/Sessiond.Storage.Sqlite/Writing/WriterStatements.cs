@@ -23,6 +23,7 @@ internal sealed class WriterStatements : IDisposable
     private readonly SqliteCommand _selectIdempotency, _insertIdempotency;
     private readonly SqliteCommand _insertApp, _selectUserState, _upsertUserState, _selectAppState, _upsertAppState;
     private readonly SqliteCommand _deleteSession, _deleteEvents, _deleteIdempotency;
+    private readonly SqliteCommand _insertFeed;
 
     public WriterStatements(SqliteConnection connection)
     {
@@ -36,7 +37,8 @@ internal sealed class WriterStatements : IDisposable
 
         _selectSession = Prepare($"SELECT {SessionRows.Columns} FROM {SessionRows.From} WHERE s.id = $id", "$id");
         _selectSessionForAppend = Prepare(
-            "SELECT app_name, user_id, last_seq, input_tokens, output_tokens, cost, state FROM sessions WHERE id = $id", "$id");
+            "SELECT app_name, user_id, last_seq, input_tokens, output_tokens, cost, state, team_id, status, title FROM sessions WHERE id = $id",
+            "$id");
         _insertSession = Prepare(
             """
             INSERT INTO sessions (id, app_name, user_id, team_id, scope, title, status, created_at, updated_at, last_seq,
@@ -94,6 +96,13 @@ internal sealed class WriterStatements : IDisposable
         _deleteSession = Prepare("DELETE FROM sessions WHERE id = $id", "$id");
         _deleteEvents = Prepare("DELETE FROM events WHERE session_id = $id", "$id");
         _deleteIdempotency = Prepare("DELETE FROM idempotency WHERE session_id = $id", "$id");
+        _insertFeed = Prepare(
+            """
+            INSERT INTO feed (app_name, user_id, session_id, kind, team_id, last_seq, status, title, at)
+            VALUES ($app_name, $user_id, $session_id, $kind, $team_id, $last_seq, $status, $title, $at)
+            RETURNING id
+            """,
+            "$app_name", "$user_id", "$session_id", "$kind", "$team_id", "$last_seq", "$status", "$title", "$at");
     }
 
     public SqliteConnection Connection { get; }
@@ -142,7 +151,10 @@ internal sealed class WriterStatements : IDisposable
             ? new AppendTarget(
                 row.GetString(0), row.GetString(1), row.GetInt64(2),
                 new EventUsage(row.GetInt64(3), row.GetInt64(4), row.GetDecimal(5)),
-                SessionRows.ReadMap(row, 6))
+                SessionRows.ReadMap(row, 6),
+                row.IsDBNull(7) ? null : row.GetString(7),
+                row.GetString(8),
+                row.IsDBNull(9) ? null : row.GetString(9))
             : null;
     }
 
@@ -307,6 +319,22 @@ internal sealed class WriterStatements : IDisposable
         _deleteIdempotency.Parameters[0].Value = id;
         _deleteIdempotency.ExecuteNonQuery();
         return true;
+    }
+
+    /// <summary>Records a notice in the user's feed, in the open transaction, and returns it with its feed id.</summary>
+    public FeedNotice InsertFeed(FeedNotice notice)
+    {
+        var p = _insertFeed.Parameters;
+        p[0].Value = notice.AppName;
+        p[1].Value = notice.UserId;
+        p[2].Value = notice.SessionId;
+        p[3].Value = notice.Kind;
+        p[4].Value = (object?)notice.TeamId ?? DBNull.Value;
+        p[5].Value = notice.LastSeq;
+        p[6].Value = notice.Status;
+        p[7].Value = (object?)notice.Title ?? DBNull.Value;
+        p[8].Value = notice.At.ToUnixTimeMilliseconds();
+        return notice with { Id = Convert.ToInt64(_insertFeed.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) };
     }
 
     public void Dispose()
