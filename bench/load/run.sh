@@ -12,10 +12,13 @@
 #
 # Settings (environment): DURATION=10s per measured run, WARMUP=3s before each, CONNECTIONS=64, THREADS=2 (wrk threads),
 # APPEND_SESSIONS=1000, BIG_EVENTS=10000, LIST_SESSIONS=100000, MILLION=1, MILLION_SESSIONS=1000000, IDLE_SECONDS=10,
-# OUT=docs/benchmarks.md (OUT=- prints the section instead), KEEP=1 keeps the work directory.
+# OUT=docs/benchmarks.md (OUT=- prints the section instead), KEEP=1 keeps the work directory, QUIET_WAIT=300 (seconds
+# to wait for other processes to leave the CPUs idle before measuring).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
+# shellcheck source=../common.sh
+source bench/common.sh
 
 # The command as typed, with every setting that differs from its default, for the results page.
 command_line="bench/load/run.sh"
@@ -36,7 +39,7 @@ IDLE_SECONDS=${IDLE_SECONDS:-10}
 OUT=${OUT:-docs/benchmarks.md}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+log() { bench_log "$@"; }
 die() { log "error: $*"; exit 1; }
 
 work=$(mktemp -d /tmp/sessiond-load.XXXXXX)
@@ -68,6 +71,7 @@ dotnet build bench/Sessiond.Load.Seed -c Release -nologo -v:q --artifacts-path "
 cp -r "$artifacts/bin/Sessiond.Server/release" "$work/server"
 cp -r "$artifacts/bin/Sessiond.Load.Seed/release" "$work/seed"
 build_seconds=$((SECONDS - step_start))
+revision=$(bench_revision)
 
 seed() { dotnet "$work/seed/Sessiond.Load.Seed.dll" "$@"; }
 
@@ -151,6 +155,9 @@ run_wrk() {
 }
 
 # --- load run ---------------------------------------------------------------------------------------------------------
+bench_wait_for_quiet
+busy_before=$bench_busy_before
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 step_start=$SECONDS
 start_server "$work/data" "$work/server-1.log"
 log "seeding $base_url"
@@ -193,6 +200,7 @@ run_wrk f2 "$CONNECTIONS" "/v1/sessions?appName=bench&userId=lister"
 sleep 2
 rss_after_run=$(rss_mb VmRSS)
 hwm_after_run=$(rss_mb VmHWM)
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 stop_server
 load_seconds=$((SECONDS - step_start))
 
@@ -221,17 +229,13 @@ fi
 # --- report -----------------------------------------------------------------------------------------------------------
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (y > 0) printf "%.0f%%", 100 * x / y; else print "n/a" }'; }
 met() { if [[ "$1" == 1 ]]; then echo "met"; else echo "**NOT met**"; fi; }
-c_met=$(awk -v c="${rps[c]}" -v a="${rps[a]}" 'BEGIN { print (2 * c >= a) ? 1 : 0 }')
-e_met=$(awk -v x="${p99[e1]}" -v y="${p99[e2]}" 'BEGIN { print (x <= 50 && y <= 50) ? 1 : 0 }')
-f_met=$(awk -v x="${p99[f1]}" 'BEGIN { print (x <= 5) ? 1 : 0 }')
+c_met=$(awk -v c="${rps[c]}" -v a="${rps[a]}" 'BEGIN { ok = (2 * c >= a); print ok ? 1 : 0 }')
+e_met=$(awk -v x="${p99[e1]}" -v y="${p99[e2]}" 'BEGIN { ok = (x <= 50 && y <= 50); print ok ? 1 : 0 }')
+f_met=$(awk -v x="${p99[f1]}" 'BEGIN { ok = (x <= 5); print ok ? 1 : 0 }')
 row() { # key scenario request
   printf '| %s | `%s` | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "${conns[$1]}" "${rps[$1]}" "${p50[$1]}" "${p99[$1]}" \
     "${errors[$1]}" "$(ratio "${rps[$1]}" "${rps[a]}")"
 }
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-memory_gb=$(awk '/^MemTotal:/ { printf "%.0f", $2 / 1024 / 1024 }' /proc/meminfo)
-revision=$(git rev-parse --short HEAD)
-if [[ -n "$(git status --porcelain -- src)" ]]; then revision="$revision + uncommitted changes in src/"; fi
 
 section=$(mktemp "$work/section.XXXXXX")
 {
@@ -241,9 +245,10 @@ section=$(mktemp "$work/section.XXXXXX")
   echo "$command_line"
   echo '```'
   echo
-  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($cpu), ${memory_gb} GB memory, Linux $(uname -r),"
-  echo ".NET SDK $(dotnet --version), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'); server built in Release from $revision."
+  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(bench_machine), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }');"
+  echo "server built in Release from $revision."
   echo "wrk runs on the same $(nproc) cores as the server, over loopback, with $THREADS threads; every measured run lasts $DURATION after a $WARMUP warm-up."
+  echo "Other processes kept the CPUs ${busy_before}% busy just before the run; load average ${load_before} before, ${load_after} after the load runs."
   echo "Latencies are in milliseconds. The last column is each figure's peer in this same run: the share of (a), the HTTP ceiling."
   echo
   echo "| scenario | request | connections | requests/s | p50 ms | p99 ms | errors | of (a) |"
@@ -284,16 +289,7 @@ section=$(mktemp "$work/section.XXXXXX")
 if [[ "$OUT" == "-" ]]; then
   cat "$section"
 else
-  if [[ ! -f "$OUT" ]]; then printf '# Benchmarks\n' >"$OUT"; fi
-  if grep -q '<!-- load:begin -->' "$OUT" && grep -q '<!-- load:end -->' "$OUT"; then
-    awk -v section="$section" '
-      /<!-- load:begin -->/ { print; while ((getline line < section) > 0) print line; skipping = 1; next }
-      /<!-- load:end -->/ { skipping = 0 }
-      !skipping { print }' "$OUT" >"$work/out.md"
-    cat "$work/out.md" >"$OUT"
-  else
-    { echo; echo '<!-- load:begin -->'; cat "$section"; echo '<!-- load:end -->'; } >>"$OUT"
-  fi
+  bench_replace_section load "$OUT" "$section"
   log "wrote $OUT"
 fi
 

@@ -1,0 +1,61 @@
+# Shared by bench/load/run.sh and bench/Sessiond.Bench/run.sh; sourced, not run.
+
+bench_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Percent of all CPU time spent busy over the next $1 seconds, from /proc/stat.
+bench_cpu_busy() {
+  local a b
+  a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+  sleep "$1"
+  b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; busy = (t > 0) ? 100 * (y[1] - x[1]) / t : 0; printf "%.0f", busy }'
+}
+
+# Waits (at most QUIET_WAIT seconds, default 300) until other processes leave the CPUs at most 15% busy, because
+# figures taken next to a build or a test run measure that instead. Sets bench_busy_before to the last reading.
+bench_wait_for_quiet() {
+  local deadline=$((SECONDS + ${QUIET_WAIT:-300}))
+  while :; do
+    bench_busy_before=$(bench_cpu_busy 3)
+    ((bench_busy_before <= 15)) && return 0
+    if ((SECONDS >= deadline)); then
+      bench_log "other processes keep the CPUs ${bench_busy_before}% busy; measuring anyway"
+      return 0
+    fi
+    bench_log "other processes keep the CPUs ${bench_busy_before}% busy; waiting for quiet"
+    sleep 7
+  done
+}
+
+# One line describing this machine and toolchain.
+bench_machine() {
+  local cpu memory_gb
+  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+  memory_gb=$(awk '/^MemTotal:/ { printf "%.0f", $2 / 1024 / 1024 }' /proc/meminfo)
+  printf '%s cores (%s), %s GB memory, Linux %s, .NET SDK %s' "$(nproc)" "$cpu" "$memory_gb" "$(uname -r)" "$(dotnet --version)"
+}
+
+# The commit measured, and whether src/ had uncommitted changes at the time.
+bench_revision() {
+  local revision
+  revision=$(git rev-parse --short HEAD)
+  if [[ -n "$(git status --porcelain -- src)" ]]; then revision="$revision + uncommitted changes in src/"; fi
+  printf '%s' "$revision"
+}
+
+# bench_replace_section name file section_file: replaces what lies between <!-- name:begin --> and <!-- name:end -->
+# in file with the content of section_file, keeping everything else; appends a marked section when there is none.
+bench_replace_section() {
+  local name=$1 file=$2 section=$3 begin="<!-- $1:begin -->" end="<!-- $1:end -->"
+  if [[ ! -f "$file" ]]; then printf '# Benchmarks\n' >"$file"; fi
+  if grep -qF "$begin" "$file" && grep -qF "$end" "$file"; then
+    awk -v section="$section" -v begin="$begin" -v end="$end" '
+      $0 == begin { print; while ((getline line < section) > 0) print line; skipping = 1; next }
+      $0 == end { skipping = 0 }
+      !skipping { print }' "$file" >"$file.tmp.$$"
+    cat "$file.tmp.$$" >"$file"
+    rm -f "$file.tmp.$$"
+  else
+    { echo; echo "$begin"; cat "$section"; echo "$end"; } >>"$file"
+  fi
+}
