@@ -41,6 +41,10 @@ public sealed record AppendEventsCommand
     public List<SessionEvent>? Events { get; init; }
 
     public long? ExpectedLastSeq { get; init; }
+
+    /// <summary>True when the request carries partial (live-only) events.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool HasPartialEvents => Events?.Any(e => e?.Partial == true) == true;
 }
 
 /// <summary>Which events a session read includes.</summary>

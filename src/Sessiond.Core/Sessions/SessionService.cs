@@ -13,7 +13,7 @@ namespace Sessiond.Core.Sessions;
 /// The domain's entry point for every surface: validates requests against <see cref="SessiondLimits"/>,
 /// assigns ids and timestamps, folds state deltas by scope, and hands prepared writes to the store.
 /// </summary>
-public sealed class SessionService(ISessionStore store, SessiondLimits limits, TimeProvider time)
+public sealed class SessionService(ISessionStore store, SessiondLimits limits, TimeProvider time, ILiveBroadcaster? live = null)
 {
     /// <summary>The limits requests are checked against.</summary>
     public SessiondLimits Limits => limits;
@@ -165,6 +165,37 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
         return store.AppendEventsAsync(batch, cancellationToken);
     }
 
+    /// <summary>
+    /// Broadcasts partial events to the session's live watchers. They are checked like any event, never stored, and
+    /// carry no seq; the final event of the same step supersedes them.
+    /// </summary>
+    public async Task<IReadOnlyList<SessionEvent>> BroadcastPartialAsync(
+        string sessionId, AppendEventsCommand command, CancellationToken cancellationToken)
+    {
+        if (command.Events is not { Count: > 0 } submitted || submitted.Any(e => e?.Partial != true))
+        {
+            throw SessionErrors.Invalid("Partial events are sent on their own: every event of the request must have 'partial: true'.");
+        }
+
+        var session = await RequireSessionAsync(sessionId, cancellationToken);
+        var events = PrepareEvents(submitted, time.GetUtcNow(), hash: null, keepPartial: true);
+        foreach (var partial in events)
+        {
+            live?.BroadcastPartial(session.Id, partial);
+        }
+
+        return events;
+    }
+
+    /// <summary>Committed events after <paramref name="afterSeq"/>, for readers that already know the session exists.</summary>
+    public Task<IReadOnlyList<StoredEvent>> ReadCommittedAsync(string sessionId, long afterSeq, int limit, CancellationToken cancellationToken) =>
+        store.ReadEventsAsync(sessionId, afterSeq, limit, cancellationToken);
+
+    /// <summary>The user's feed of session notices in the app after the feed id <paramref name="afterId"/>, oldest first.</summary>
+    public Task<IReadOnlyList<FeedNotice>> ReadFeedAsync(
+        string appName, string userId, long afterId, int limit, CancellationToken cancellationToken) =>
+        store.ReadFeedAsync(Ids.Require(appName, "appName"), Ids.Require(userId, "userId"), afterId, limit, cancellationToken);
+
     public Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken) =>
         store.ListAppsAsync(cancellationToken);
 
@@ -208,7 +239,8 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
     /// Checks each submitted event, feeds what was submitted to <paramref name="hash"/> (for idempotency), and returns the events to store:
     /// ids and timestamps filled in, client <c>seq</c> dropped, <c>temp:</c> keys removed from state deltas.
     /// </summary>
-    private List<SessionEvent> PrepareEvents(List<SessionEvent> submitted, DateTimeOffset now, IncrementalHash? hash)
+    private List<SessionEvent> PrepareEvents(
+        List<SessionEvent> submitted, DateTimeOffset now, IncrementalHash? hash, bool keepPartial = false)
     {
         if (submitted.Count > limits.MaxEventsPerAppend)
         {
@@ -225,9 +257,9 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
                 SessionErrors.ThrowTooLarge($"events[{i}] is {json.Length} bytes of JSON; the limit is {limits.MaxEventBytes}.");
             }
 
-            if (evt.Partial == true)
+            if (evt.Partial == true && !keepPartial)
             {
-                SessionErrors.ThrowInvalid($"events[{i}] is partial; partial events are live only and are never stored.");
+                SessionErrors.ThrowInvalid($"events[{i}] is partial; partial events are sent on their own and are never stored.");
             }
 
             if (evt.Usage is { IsNonNegative: false })
@@ -244,7 +276,7 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
                 InvocationId = Ids.Optional(evt.InvocationId, $"events[{i}].invocationId"),
                 Author = evt.Author ?? "user",
                 Timestamp = evt.Timestamp ?? now,
-                Partial = null,
+                Partial = keepPartial ? true : null,
                 Actions = WithoutTempKeys(evt.Actions),
             });
         }

@@ -1,6 +1,7 @@
 using Sessiond.Server.Adk;
 using Sessiond.Server.Native;
 using Sessiond.Server.Operations;
+using Sessiond.Server.Streams;
 
 namespace Sessiond.Server.Hosting;
 
@@ -39,6 +40,7 @@ public static class SessiondHost
         HealthApi.Map(app);
         NativeSessionsApi.Map(app);
         NativeAppsApi.Map(app);
+        SessionStreamsApi.Map(app);
         AdkApi.Map(app);
         AdkApi.Map(app.MapGroup("/api"));
         return app;

@@ -10,6 +10,8 @@ public sealed record SessiondOptions
     public StorageOptions Storage { get; init; } = new();
 
     public SessiondLimits Limits { get; init; } = new();
+
+    public Streams.StreamOptions Streams { get; init; } = new();
 }
 
 /// <summary>The <c>Sessiond:Storage</c> section: which provider, and where it keeps its data.</summary>

@@ -4,6 +4,7 @@ using Sessiond.Core.Json;
 using Sessiond.Core.Ports;
 using Sessiond.Core.Sessions;
 using Sessiond.Server.Http;
+using Sessiond.Server.Streams;
 using Sessiond.Storage.Sqlite;
 
 namespace Sessiond.Server.Hosting;
@@ -20,14 +21,17 @@ public static class SessiondServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddSingleton(options.Limits);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<ISessionStore>(_ => new SqliteSessionStore(new SqliteStoreOptions
-        {
-            DataDirectory = options.Storage.DataDir,
-            Synchronous = options.Storage.Synchronous,
-        }));
+        services.AddSingleton(options.Streams);
+        services.AddSingleton<StreamHub>();
+        services.AddSingleton<ILiveBroadcaster>(sp => sp.GetRequiredService<StreamHub>());
+        services.AddSingleton<ISessionStore>(sp => new SqliteSessionStore(
+            new SqliteStoreOptions { DataDirectory = options.Storage.DataDir, Synchronous = options.Storage.Synchronous },
+            sp.GetRequiredService<StreamHub>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SessionService>();
         services.AddSingleton<StoreReadiness>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreReadiness>());
+        services.AddHostedService(sp => sp.GetRequiredService<StreamHub>());
 
         services.AddProblemDetails(ProblemMapping.Customize);
         services.AddExceptionHandler<SessiondExceptionHandler>();
@@ -62,7 +66,7 @@ public static class SessiondServiceCollectionExtensions
                 $"Sessiond:Storage:Synchronous '{options.Storage.Synchronous}' is not supported; use NORMAL (survives a crash) or FULL (survives power loss).");
         }
 
-        if (options.Limits.Validate() is { } problem)
+        if ((options.Limits.Validate() ?? options.Streams.Validate()) is { } problem)
         {
             throw new InvalidOperationException(problem);
         }

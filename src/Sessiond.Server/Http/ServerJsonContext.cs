@@ -4,6 +4,8 @@ using Sessiond.Core.Json;
 using Sessiond.Server.Adk;
 using Sessiond.Server.Native;
 using Sessiond.Server.Operations;
+using Sessiond.Server.Streams;
+using Sessiond.Core.Sessions;
 
 namespace Sessiond.Server.Http;
 
@@ -19,6 +21,10 @@ namespace Sessiond.Server.Http;
 [JsonSerializable(typeof(AppStateResponse))]
 [JsonSerializable(typeof(UserStateResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(SnapshotResponse))]
+[JsonSerializable(typeof(FeedNotice))]
+[JsonSerializable(typeof(StatusFrameBody))]
+[JsonSerializable(typeof(PartialEventsResponse))]
 [JsonSerializable(typeof(AdkCreateSessionRequest))]
 [JsonSerializable(typeof(AdkUpdateSessionRequest))]
 [JsonSerializable(typeof(AdkError))]

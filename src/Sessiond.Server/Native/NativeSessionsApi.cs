@@ -91,6 +91,12 @@ public static class NativeSessionsApi
             command = command with { ExpectedLastSeq = expected };
         }
 
+        if (command.HasPartialEvents)
+        {
+            var partials = await sessions.BroadcastPartialAsync(id, command, request.HttpContext.RequestAborted);
+            return TypedResults.Accepted((string?)null, new PartialEventsResponse(partials));
+        }
+
         var result = await sessions.AppendAsync(id, command, idempotencyKey, request.HttpContext.RequestAborted);
         var body = new AppendEventsResponse(result.Events, result.LastSeq);
         if (result.Replayed)

@@ -21,3 +21,6 @@ public sealed record AppStateResponse(string AppName, IReadOnlyDictionary<string
 
 /// <summary><c>GET /v1/apps/{app}/users/{user}/state</c>: the <c>user:</c> keys, with their prefix.</summary>
 public sealed record UserStateResponse(string AppName, string UserId, IReadOnlyDictionary<string, JsonElement> State);
+
+/// <summary><c>POST /v1/sessions/{id}/events</c> with partial events: what was broadcast (202, no seq).</summary>
+public sealed record PartialEventsResponse(IReadOnlyList<SessionEvent> Events);
