@@ -15,6 +15,5 @@ public sealed class BenchConfig : ManualConfig
     {
         Add(DefaultConfig.Instance);
         AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
-        WithOptions(ConfigOptions.JoinSummary);
     }
 }

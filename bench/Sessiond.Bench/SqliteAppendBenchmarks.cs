@@ -26,8 +26,15 @@ public class SqliteAppendBenchmarks
     [Params("NORMAL", "FULL")]
     public string Synchronous { get; set; } = "NORMAL";
 
+    // Setup and cleanup block rather than return a Task: the in-process toolchain of BenchmarkDotNet 0.14 does not await
+    // an async [GlobalSetup], so the first benchmark would start before the sessions exist.
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    [GlobalCleanup]
+    public void Cleanup() => CleanupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
     {
         _directory = Path.Combine(Path.GetTempPath(), "sessiond-bench-" + Guid.NewGuid().ToString("N"));
         _store = new SqliteSessionStore(new SqliteStoreOptions { DataDirectory = _directory, Synchronous = Synchronous });
@@ -42,8 +49,7 @@ public class SqliteAppendBenchmarks
         }
     }
 
-    [GlobalCleanup]
-    public async Task CleanupAsync()
+    private async Task CleanupAsync()
     {
         if (_store is not null)
         {

@@ -34,8 +34,13 @@ bench_log "running the benchmarks ($FILTER)"
 (cd "$work" && dotnet bench/Sessiond.Bench.dll --filter "$FILTER" --artifacts "$work/artifacts") >"$work/run.log" 2>&1 \
   || { tail -n 50 "$work/run.log" >&2; bench_log "error: the benchmarks failed"; exit 1; }
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-report=$(find "$work/artifacts/results" -name '*-report-github.md' | head -n 1)
-[[ -n "$report" ]] || { tail -n 50 "$work/run.log" >&2; bench_log "error: no report was written"; exit 1; }
+mapfile -t reports < <(find "$work/artifacts/results" -name '*-report-github.md' | sort)
+((${#reports[@]} > 0)) || { tail -n 50 "$work/run.log" >&2; bench_log "error: no report was written"; exit 1; }
+if grep -q 'Benchmarks with issues' "$work/run.log"; then
+  grep -A 20 'Benchmarks with issues' "$work/run.log" >&2
+  bench_log "error: some benchmarks failed; see above"
+  exit 1
+fi
 
 section="$work/section.md"
 {
@@ -49,8 +54,16 @@ section="$work/section.md"
   echo "Other processes kept the CPUs ${busy_before}% busy just before the run; load average ${load_before} before, ${load_after} after."
   echo "The concurrent append benchmarks report the time per append (64 appends per operation). Error is half the 99.9% confidence"
   echo "interval of a short run (3 iterations): compare figures with a change by rerunning both on one machine."
+  # The environment block that opens every report is the same, so it is kept once; then one table per class.
   echo
-  cat "$report"
+  awk '/^```/ { print; if (++fence == 2) exit; next } fence == 1 { print }' "${reports[0]}"
+  for report in "${reports[@]}"; do
+    class=$(basename "$report" -report-github.md)
+    echo
+    echo "### ${class##*.}"
+    echo
+    awk 'fence >= 2 && NF > 0 { print } /^```/ { fence++ }' "$report"
+  done
 } >"$section"
 
 if [[ "$OUT" == "-" ]]; then
