@@ -66,7 +66,7 @@ public sealed class HostileInputTests(SessiondServer server) : IClassFixture<Ses
         { "usage tokens sum overflows", """{"events":[{"usage":{"inputTokens":9223372036854775807}},{"usage":{"inputTokens":1}}]}""" },
         { "usage cost sum overflows", """{"events":[{"usage":{"cost":70000000000000000000000000000}},{"usage":{"cost":70000000000000000000000000000}}]}""" },
         // Rules on the contents.
-        { "partial event", """{"events":[{"partial":true}]}""" },
+        { "partial mixed with a final event", """{"events":[{"partial":true},{"author":"user"}]}""" },
         { "event id with space", """{"events":[{"id":"bad id"}]}""" },
         { "event id script", """{"events":[{"id":"<script>"}]}""" },
         { "event id empty", """{"events":[{"id":""}]}""" },
