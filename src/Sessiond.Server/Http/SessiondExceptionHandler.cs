@@ -23,7 +23,7 @@ public sealed partial class SessiondExceptionHandler(IProblemDetailsService prob
         {
             LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-            return await problems.TryWriteAsync(new ProblemDetailsContext
+            return await WriteAsync(new ProblemDetailsContext
             {
                 HttpContext = context,
                 ProblemDetails = new ProblemDetails { Status = 500, Title = "The server failed to handle the request." },
@@ -39,7 +39,22 @@ public sealed partial class SessiondExceptionHandler(IProblemDetailsService prob
             problem.Extensions[key] = value;
         }
 
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+        return await WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+    }
+
+    /// <summary>
+    /// Writes the problem as problem+json whatever the request accepts. The default writer declines when <c>Accept</c>
+    /// leaves JSON out, as an EventSource's <c>text/event-stream</c> does, which left an empty body (and turned a 404 into a 500).
+    /// </summary>
+    private async ValueTask<bool> WriteAsync(ProblemDetailsContext problem)
+    {
+        if (await problems.TryWriteAsync(problem))
+        {
+            return true;
+        }
+
+        problem.HttpContext.Request.Headers.Accept = "application/problem+json";
+        return await problems.TryWriteAsync(problem);
     }
 
     /// <summary>The domain error an exception stands for, or null for a server fault.</summary>
