@@ -23,6 +23,9 @@ public class SessiondServer : IAsyncLifetime
 
     public SessiondClient Client { get; private set; } = null!;
 
+    /// <summary>The running app's services, for tests that look inside (such as the stream hub's subscriber count).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server has not started.");
+
     /// <summary>Extra command-line arguments, for fixtures that change configuration.</summary>
     protected virtual string[] ExtraArgs => [];
 
