@@ -14,10 +14,15 @@ bench_cpu_busy() {
 # Waits (at most QUIET_WAIT seconds, default 300) until other processes leave the CPUs at most 15% busy, because
 # figures taken next to a build or a test run measure that instead. Sets bench_busy_before to the last reading.
 bench_wait_for_quiet() {
-  local deadline=$((SECONDS + ${QUIET_WAIT:-300}))
+  local deadline=$((SECONDS + ${QUIET_WAIT:-300})) quiet=0
   while :; do
     bench_busy_before=$(bench_cpu_busy 3)
-    ((bench_busy_before <= 15)) && return 0
+    # Two quiet readings in a row, so a pause between two test projects does not count as quiet.
+    if ((bench_busy_before <= 15)); then
+      ((++quiet >= 2)) && return 0
+      continue
+    fi
+    quiet=0
     if ((SECONDS >= deadline)); then
       bench_log "other processes keep the CPUs ${bench_busy_before}% busy; measuring anyway"
       return 0
@@ -25,6 +30,23 @@ bench_wait_for_quiet() {
     bench_log "other processes keep the CPUs ${bench_busy_before}% busy; waiting for quiet"
     sleep 7
   done
+}
+
+# Starts measuring how much CPU time processes other than this script and its children take; see bench_others_share.
+bench_others_start() {
+  read -r bench_busy0 bench_total0 < <(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+  bench_children0=$(awk '{ print $16 + $17 }' "/proc/$$/stat")
+}
+
+# Percent of the machine's CPU time since bench_others_start spent by other processes: all busy time, less what this
+# script's children used (wrk, curl, the servers and tools, counted once they are waited for). Near 0 means the
+# figures measured the server and nothing else.
+bench_others_share() {
+  local busy total children
+  read -r busy total < <(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+  children=$(awk '{ print $16 + $17 }' "/proc/$$/stat")
+  awk -v b=$((busy - bench_busy0)) -v t=$((total - bench_total0)) -v c=$((children - bench_children0)) \
+    'BEGIN { share = (t > 0) ? 100 * (b - c) / t : 0; if (share < 0) share = 0; printf "%.0f", share }'
 }
 
 # One line describing this machine and toolchain.

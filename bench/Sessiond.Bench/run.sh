@@ -30,10 +30,12 @@ revision=$(bench_revision)
 bench_wait_for_quiet
 busy_before=$bench_busy_before
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+bench_others_start
 bench_log "running the benchmarks ($FILTER)"
 (cd "$work" && dotnet bench/Sessiond.Bench.dll --filter "$FILTER" --artifacts "$work/artifacts") >"$work/run.log" 2>&1 \
   || { tail -n 50 "$work/run.log" >&2; bench_log "error: the benchmarks failed"; exit 1; }
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+others_share=$(bench_others_share)
 mapfile -t reports < <(find "$work/artifacts/results" -name '*-report-github.md' | sort)
 ((${#reports[@]} > 0)) || { tail -n 50 "$work/run.log" >&2; bench_log "error: no report was written"; exit 1; }
 if grep -q 'Benchmarks with issues' "$work/run.log"; then
@@ -51,7 +53,8 @@ section="$work/section.md"
   echo '```'
   echo
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(bench_machine); built from $revision."
-  echo "Other processes kept the CPUs ${busy_before}% busy just before the run; load average ${load_before} before, ${load_after} after."
+  echo "Other processes kept the CPUs ${busy_before}% busy just before the run and took ${others_share}% of the machine's CPU time during it"
+  echo "(load average ${load_before} before, ${load_after} after); figures taken beside other work are slow and noisy."
   echo "The concurrent append benchmarks report the time per append (64 appends per operation). Error is half the 99.9% confidence"
   echo "interval of a short run (3 iterations): compare figures with a change by rerunning both on one machine."
   # The environment block that opens every report is the same, so it is kept once; then one table per class.

@@ -158,6 +158,7 @@ run_wrk() {
 bench_wait_for_quiet
 busy_before=$bench_busy_before
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+bench_others_start
 step_start=$SECONDS
 start_server "$work/data" "$work/server-1.log"
 log "seeding $base_url"
@@ -203,6 +204,7 @@ hwm_after_run=$(rss_mb VmHWM)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 stop_server
 load_seconds=$((SECONDS - step_start))
+others_share=$(bench_others_share)
 
 # --- 1,000,000 sessions, idle -----------------------------------------------------------------------------------------
 million_line="skipped (MILLION=0)"
@@ -248,7 +250,8 @@ section=$(mktemp "$work/section.XXXXXX")
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(bench_machine), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }');"
   echo "server built in Release from $revision."
   echo "wrk runs on the same $(nproc) cores as the server, over loopback, with $THREADS threads; every measured run lasts $DURATION after a $WARMUP warm-up."
-  echo "Other processes kept the CPUs ${busy_before}% busy just before the run; load average ${load_before} before, ${load_after} after the load runs."
+  echo "Other processes kept the CPUs ${busy_before}% busy just before the run and took ${others_share}% of the machine's CPU time during"
+  echo "seeding and the load runs (load average ${load_before} before, ${load_after} after); figures taken beside other work are low."
   echo "Latencies are in milliseconds. The last column is each figure's peer in this same run: the share of (a), the HTTP ceiling."
   echo
   echo "| scenario | request | connections | requests/s | p50 ms | p99 ms | errors | of (a) |"
