@@ -56,7 +56,7 @@ public static class StreamTestHelpers
                 ids.Add(evt.GetProperty("seq").GetInt64(), evt.GetProperty("id").GetString()!);
             }
 
-            after = page.GetProperty("nextAfterSeq").ValueKind == JsonValueKind.Null ? null : page.GetProperty("nextAfterSeq").GetInt64();
+            after = page.TryGetProperty("nextAfterSeq", out var next) && next.ValueKind == JsonValueKind.Number ? next.GetInt64() : null;
         }
 
         return ids;
