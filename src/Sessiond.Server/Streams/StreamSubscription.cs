@@ -36,6 +36,10 @@ public sealed class StreamSubscription : IDisposable
         if (!_frames.Writer.TryWrite(frame) && frame.Kind is not FrameKind.Ping)
         {
             Volatile.Write(ref _lagging, 1);
+            // The reader may have emptied the queue, found no flag yet and gone to sleep since the write failed; it would then
+            // sleep until the next frame or ping. Writing again wakes it (or fails because the queue is still full, in which
+            // case the reader has frames to read and will see the flag after them).
+            _frames.Writer.TryWrite(frame);
         }
     }
 
