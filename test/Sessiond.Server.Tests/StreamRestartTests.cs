@@ -112,20 +112,26 @@ public sealed class StreamRestartTests : IDisposable
     [Fact]
     public async Task A_graceful_stop_closes_open_streams_and_clients_resume_on_the_restarted_host()
     {
+        var app = SessiondServer.NewId("app");
         var (first, firstHttp) = await StartHostAsync();
         string id;
         var received = new List<long>();
         SseClient client;
+        SseClient feed;
+        SseFrame created;
         try
         {
-            id = await CreateSessionAsync(firstHttp, SessiondServer.NewId("app"));
+            feed = await SseClient.ConnectAsync(firstHttp, $"/v1/stream?appName={app}&userId=alice");
+            id = await CreateSessionAsync(firstHttp, app, "alice");
             await AppendAsync(firstHttp, id, 100);
             client = await SseClient.ConnectAsync(firstHttp, $"/v1/sessions/{id}/stream");
             received.AddRange(await client.ReadEventsThroughAsync(100));
             await AppendAsync(firstHttp, id, 50);
+            created = (await feed.ReadUntilAsync(f => f.Event == "created", "the feed's created notice"))[^1];
 
-            await first.StopAsync().WaitForAsync(StopTimeout, "the host to stop while a stream is open");
+            await first.StopAsync().WaitForAsync(StopTimeout, "the host to stop while a stream and a feed are open");
             await client.WaitForCloseAsync("the stream to close when the server stops");
+            await feed.WaitForCloseAsync("the feed to close when the server stops");
         }
         finally
         {
@@ -142,6 +148,7 @@ public sealed class StreamRestartTests : IDisposable
         }
 
         await client.DisposeAsync();
+        await feed.DisposeAsync();
         var (second, secondHttp) = await StartHostAsync();
         try
         {
@@ -153,6 +160,15 @@ public sealed class StreamRestartTests : IDisposable
             }
 
             received.ShouldBeOneThrough(lastSeq, "a client resuming on the restarted host");
+
+            // The feed resumes after the created notice: the two appends follow, each once, with ids past it.
+            await using var resumedFeed = await SseClient.ConnectAsync(secondHttp, $"/v1/stream?appName={app}&userId=alice", created.Id);
+            var notices = await resumedFeed.ReadUntilAsync(
+                f => f.Event == "updated" && f.Json.GetProperty("lastSeq").GetInt64() == lastSeq, "the feed's notice of the append after the restart");
+            notices.Where(f => !f.IsComment).Select(f => (f.Event, f.Json.GetProperty("lastSeq").GetInt64()))
+                .ShouldBe([("updated", 100L), ("updated", 150L), ("updated", lastSeq)]);
+            notices.Where(f => !f.IsComment).Select(f => f.Seq).ShouldBeInOrder(SortDirection.Ascending);
+            notices.Where(f => !f.IsComment).ShouldAllBe(f => f.Seq > created.Seq);
         }
         finally
         {
