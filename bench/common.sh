@@ -32,20 +32,32 @@ bench_wait_for_quiet() {
   done
 }
 
-# Starts measuring how much CPU time processes other than this script and its children take; see bench_others_share.
+# CPU ticks of a live process ($1; nothing when empty or gone): user + system time, from /proc/<pid>/stat.
+bench_process_ticks() {
+  if [[ -n "${1:-}" && -r "/proc/$1/stat" ]]; then
+    sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+  else
+    echo 0
+  fi
+}
+
+# Starts measuring how much CPU time processes other than this script, its children and the live process $1 (the server,
+# optional) take; see bench_others_share.
 bench_others_start() {
   read -r bench_busy0 bench_total0 < <(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
   bench_children0=$(awk '{ print $16 + $17 }' "/proc/$$/stat")
+  bench_process0=$(bench_process_ticks "${1:-}")
 }
 
 # Percent of the machine's CPU time since bench_others_start spent by other processes: all busy time, less what this
-# script's children used (wrk, curl, the servers and tools, counted once they are waited for). Near 0 means the
-# figures measured the server and nothing else.
+# script's children used (wrk, curl, the servers and tools, counted once they are waited for) and what the live process
+# $1 used (pass the same process as to bench_others_start). Near 0 means the figures measured the server and nothing else.
 bench_others_share() {
-  local busy total children
+  local busy total children process
   read -r busy total < <(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
   children=$(awk '{ print $16 + $17 }' "/proc/$$/stat")
-  awk -v b=$((busy - bench_busy0)) -v t=$((total - bench_total0)) -v c=$((children - bench_children0)) \
+  process=$(bench_process_ticks "${1:-}")
+  awk -v b=$((busy - bench_busy0)) -v t=$((total - bench_total0)) -v c=$((children - bench_children0 + process - bench_process0)) \
     'BEGIN { share = (t > 0) ? 100 * (b - c) / t : 0; if (share < 0) share = 0; printf "%.0f", share }'
 }
 

@@ -138,7 +138,7 @@ parse_wrk() {
     END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, errors }' "$1"
 }
 
-declare -A rps p50 p99 errors conns
+declare -A rps p50 p99 errors conns others
 # run_wrk key connections path [script [script args...]]: a warm-up run, then the measured one into $work/<key>.txt.
 run_wrk() {
   local key=$1 connections=$2 path=$3; shift 3
@@ -148,10 +148,12 @@ run_wrk() {
   if (($# > 0)); then script_args+=(-- "$@"); fi
   log "($key) $connections connections, $DURATION: $path"
   wrk -t"$threads" -c"$connections" -d"$WARMUP" --timeout 30s "$base_url$path" "${script_args[@]}" >/dev/null
+  bench_others_start "$server_pid"
   wrk -t"$threads" -c"$connections" -d"$DURATION" --timeout 30s --latency "$base_url$path" "${script_args[@]}" >"$work/$key.txt"
+  others[$key]=$(bench_others_share "$server_pid")
   read -r rps[$key] p50[$key] p99[$key] errors[$key] < <(parse_wrk "$work/$key.txt")
   conns[$key]=$connections
-  log "($key) ${rps[$key]} req/s, p50 ${p50[$key]} ms, p99 ${p99[$key]} ms, errors ${errors[$key]}"
+  log "($key) ${rps[$key]} req/s, p50 ${p50[$key]} ms, p99 ${p99[$key]} ms, errors ${errors[$key]}, other processes ${others[$key]}% CPU"
 }
 
 # --- load run ---------------------------------------------------------------------------------------------------------
@@ -174,12 +176,14 @@ run_wrk b "$CONNECTIONS" /v1/sessions bench/load/create.lua
 log "(c) warm-up on hot-0000"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout 30s "$base_url/v1/sessions" -s bench/load/append.lua -- 1 hot- >/dev/null
 log "(c) $CONNECTIONS connections, $DURATION: POST /v1/sessions/{id}/events over $APPEND_SESSIONS sessions"
+bench_others_start "$server_pid"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 30s --latency "$base_url/v1/sessions" \
   -s bench/load/append.lua -- "$APPEND_SESSIONS" append- >"$work/c.txt"
+others[c]=$(bench_others_share "$server_pid")
 read -r rps[c] p50[c] p99[c] errors[c] < <(parse_wrk "$work/c.txt")
 conns[c]=$CONNECTIONS
 acked=$(awk '$1 == "ACKED" { print $2 }' "$work/c.txt")
-log "(c) ${rps[c]} req/s, p50 ${p50[c]} ms, p99 ${p99[c]} ms, errors ${errors[c]}, acknowledged $acked"
+log "(c) ${rps[c]} req/s, p50 ${p50[c]} ms, p99 ${p99[c]} ms, errors ${errors[c]}, other processes ${others[c]}% CPU, acknowledged $acked"
 rss_before_crash=$(rss_mb VmRSS)
 hwm_before_crash=$(rss_mb VmHWM)
 
@@ -235,8 +239,8 @@ c_met=$(awk -v c="${rps[c]}" -v a="${rps[a]}" 'BEGIN { ok = (2 * c >= a); print 
 e_met=$(awk -v x="${p99[e1]}" -v y="${p99[e2]}" 'BEGIN { ok = (x <= 50 && y <= 50); print ok ? 1 : 0 }')
 f_met=$(awk -v x="${p99[f1]}" 'BEGIN { ok = (x <= 5); print ok ? 1 : 0 }')
 row() { # key scenario request
-  printf '| %s | `%s` | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "${conns[$1]}" "${rps[$1]}" "${p50[$1]}" "${p99[$1]}" \
-    "${errors[$1]}" "$(ratio "${rps[$1]}" "${rps[a]}")"
+  printf '| %s | `%s` | %s | %s | %s | %s | %s | %s | %s%% |\n' "$2" "$3" "${conns[$1]}" "${rps[$1]}" "${p50[$1]}" "${p99[$1]}" \
+    "${errors[$1]}" "$(ratio "${rps[$1]}" "${rps[a]}")" "${others[$1]}"
 }
 
 section=$(mktemp "$work/section.XXXXXX")
@@ -252,10 +256,11 @@ section=$(mktemp "$work/section.XXXXXX")
   echo "wrk runs on the same $(nproc) cores as the server, over loopback, with $THREADS threads; every measured run lasts $DURATION after a $WARMUP warm-up."
   echo "Other processes kept the CPUs ${busy_before}% busy just before the run and took ${others_share}% of the machine's CPU time during"
   echo "seeding and the load runs (load average ${load_before} before, ${load_after} after); figures taken beside other work are low."
-  echo "Latencies are in milliseconds. The last column is each figure's peer in this same run: the share of (a), the HTTP ceiling."
+  echo "Latencies are in milliseconds. \"of (a)\" is each figure's peer in this same run: its share of (a), the HTTP ceiling."
+  echo "\"other load\" is the share of the machine's CPU time that processes other than the server and wrk took during that run."
   echo
-  echo "| scenario | request | connections | requests/s | p50 ms | p99 ms | errors | of (a) |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  echo "| scenario | request | connections | requests/s | p50 ms | p99 ms | errors | of (a) | other load |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
   row a "(a) no-op, the HTTP ceiling" "GET /healthz"
   row b "(b) create session" "POST /v1/sessions"
   row c "(c) append 1 event, $APPEND_SESSIONS sessions" "POST /v1/sessions/{id}/events"
