@@ -1,3 +1,4 @@
+using Sessiond.Core.Access;
 using BenchmarkDotNet.Attributes;
 using Sessiond.Core.Ports;
 using Sessiond.Core.Sessions;
@@ -44,7 +45,7 @@ public class SqliteAppendBenchmarks
         for (var i = 0; i < Concurrency; i++)
         {
             var id = $"bench-{i:D2}";
-            await sessions.CreateAsync(new CreateSessionCommand { Id = id, AppName = "bench", UserId = "bench" }, CancellationToken.None);
+            await sessions.CreateAsync(Caller.System, new CreateSessionCommand { Id = id, AppName = "bench", UserId = "bench" }, CancellationToken.None);
             _spread[i] = new AppendBatch(id, [appended], StateChanges.None, appended.Usage!, null, null, DateTimeOffset.UtcNow);
         }
     }

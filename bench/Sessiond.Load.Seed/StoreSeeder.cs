@@ -1,3 +1,4 @@
+using Sessiond.Core.Access;
 using System.Diagnostics;
 using System.Text.Json;
 using Sessiond.Core.Sessions;
@@ -38,8 +39,7 @@ internal static class StoreSeeder
             var window = new List<Task>(inFlight);
             for (var i = 0; i < sessions; i++)
             {
-                window.Add(service.CreateAsync(
-                    new CreateSessionCommand { AppName = LoadData.App, UserId = $"user-{i % users:D5}", Title = "Idle session", State = state },
+                window.Add(service.CreateAsync(Caller.System, new CreateSessionCommand { AppName = LoadData.App, UserId = $"user-{i % users:D5}", Title = "Idle session", State = state },
                     cancellationToken));
                 if (window.Count == inFlight)
                 {

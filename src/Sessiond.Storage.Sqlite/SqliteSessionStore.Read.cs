@@ -197,6 +197,11 @@ public sealed partial class SqliteSessionStore
             Where(starred ? "s.starred = 1" : "s.starred = 0");
         }
 
+        if (query.VisibleTo is { } visibility)
+        {
+            AddVisibility(visibility, Where, parameters);
+        }
+
         if (query.After is { } after)
         {
             // A row value, so SQLite seeks the index straight to the cursor instead of scanning the pages before it.
@@ -208,6 +213,33 @@ public sealed partial class SqliteSessionStore
         sql.Append(" ORDER BY s.updated_at DESC, s.id DESC LIMIT $limit");
         parameters.AddWithValue("$limit", (long)query.Limit + 1);
         command.CommandText = sql.ToString();
+    }
+
+    /// <summary>Limits a list to the caller's own sessions, its teams' team-scoped sessions, and its apps.</summary>
+    private static void AddVisibility(SessionVisibility visibility, Action<string> where, SqliteParameterCollection parameters)
+    {
+        if (visibility.UserId is { } user)
+        {
+            parameters.AddWithValue("$vis_user", user);
+            var teams = visibility.Teams.Select((team, i) =>
+            {
+                parameters.AddWithValue($"$vis_team{i}", team);
+                return $"$vis_team{i}";
+            }).ToList();
+            where(teams.Count == 0
+                ? "s.user_id = $vis_user"
+                : $"(s.user_id = $vis_user OR (s.scope = 'team' AND s.team_id IN ({string.Join(", ", teams)})))");
+        }
+
+        if (visibility.Apps is { } apps)
+        {
+            var names = apps.Select((app, i) =>
+            {
+                parameters.AddWithValue($"$vis_app{i}", app);
+                return $"$vis_app{i}";
+            }).ToList();
+            where(names.Count == 0 ? "0" : $"s.app_name IN ({string.Join(", ", names)})");
+        }
     }
 
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)

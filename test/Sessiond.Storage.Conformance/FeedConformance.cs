@@ -1,3 +1,4 @@
+using Sessiond.Core.Access;
 using System.Collections.Concurrent;
 using Sessiond.Core.Errors;
 using Sessiond.Core.Ports;
@@ -15,8 +16,8 @@ public abstract class FeedConformance(IStoreFixture fixture) : StoreConformanceB
         var app = Unique("app");
         var session = await CreateAsync(app, "u", title: "first");
         await AppendAsync(session.Id, Event("one"), Event("two"));
-        await Service.UpdateAsync(session.Id, new UpdateSessionCommand { Title = "renamed" }, Ct);
-        await Service.DeleteAsync(session.Id, Ct);
+        await Service.UpdateAsync(Caller.System, session.Id, new UpdateSessionCommand { Title = "renamed" }, Ct);
+        await Service.DeleteAsync(Caller.System, session.Id, Ct);
 
         var feed = await Store.ReadFeedAsync(app, "u", 0, 100, Ct);
 
@@ -70,12 +71,12 @@ public abstract class FeedConformance(IStoreFixture fixture) : StoreConformanceB
         {
             var service = new SessionService(store, Limits, TimeProvider.System);
             var app = Unique("app");
-            var session = await service.CreateAsync(new CreateSessionCommand { AppName = app, UserId = "u" }, Ct);
+            var session = await service.CreateAsync(Caller.System, new CreateSessionCommand { AppName = app, UserId = "u" }, Ct);
             var writers = Enumerable.Range(0, 32).Select(async w =>
             {
                 for (var i = 0; i < 10; i++)
                 {
-                    await service.AppendAsync(session.Id, new AppendEventsCommand { Events = [Event($"{w}-{i}")] }, null, Ct);
+                    await service.AppendAsync(Caller.System, session.Id, new AppendEventsCommand { Events = [Event($"{w}-{i}")] }, null, Ct);
                 }
             });
             await Task.WhenAll(writers);

@@ -1,3 +1,4 @@
+using Sessiond.Core.Access;
 using Sessiond.Core.Errors;
 using Sessiond.Core.Events;
 using Sessiond.Core.Ports;
@@ -52,8 +53,7 @@ public abstract class LifecycleConformance(IStoreFixture fixture) : StoreConform
     {
         var first = await CreateAsync(Unique("app"), Unique("user"), state: Map(("k", 1)), events: [Event("a")]);
 
-        var error = await Should.ThrowAsync<SessiondException>(() => Service.CreateAsync(
-            new CreateSessionCommand
+        var error = await Should.ThrowAsync<SessiondException>(() => Service.CreateAsync(Caller.System, new CreateSessionCommand
             {
                 Id = first.Id,
                 AppName = Unique("app"),
@@ -116,7 +116,7 @@ public abstract class LifecycleConformance(IStoreFixture fixture) : StoreConform
         var session = await CreateAsync(Unique("app"), Unique("user"), state: Map(("k", 1), ("user:u", 2)));
         await AppendAsync(session.Id, Event("a", usage: new EventUsage(1, 1, 1m)));
 
-        var updated = await Service.UpdateAsync(session.Id, new UpdateSessionCommand { Title = "t" }, Ct);
+        var updated = await Service.UpdateAsync(Caller.System, session.Id, new UpdateSessionCommand { Title = "t" }, Ct);
 
         updated.LastSeq.ShouldBe(1);
         updated.State["k"].GetInt32().ShouldBe(1);
@@ -154,7 +154,7 @@ public abstract class LifecycleConformance(IStoreFixture fixture) : StoreConform
         (await Store.DeleteSessionAsync(session.Id, Ct)).ShouldBeFalse();
 
         // A new session under the same id starts over: no old events, state or idempotency keys.
-        var reborn = await Service.CreateAsync(new CreateSessionCommand { Id = session.Id, AppName = app, UserId = user }, Ct);
+        var reborn = await Service.CreateAsync(Caller.System, new CreateSessionCommand { Id = session.Id, AppName = app, UserId = user }, Ct);
         reborn.LastSeq.ShouldBe(0);
         reborn.State.Keys.ShouldNotContain("own");
         reborn.State["user:u"].GetInt32().ShouldBe(1);
@@ -178,12 +178,10 @@ public abstract class LifecycleConformance(IStoreFixture fixture) : StoreConform
         var key = Unique("key");
         var store = await Fixture.OpenStoreAsync(storage, Ct);
         var service = new SessionService(store, Limits, TimeProvider.System);
-        var session = await service.CreateAsync(
-            new CreateSessionCommand { AppName = app, UserId = user, Title = "kept", State = Map(("user:u", 1), ("app:a", 2)) }, Ct);
-        var first = await service.AppendAsync(
-            session.Id, new AppendEventsCommand { Events = [Event("a", Map(("k", "v")), new EventUsage(1, 2, 0.5m))] }, key, Ct);
-        await service.AppendAsync(session.Id, new AppendEventsCommand { Events = [Event("b"), Event("c")] }, null, Ct);
-        await service.UpdateAsync(session.Id, new UpdateSessionCommand { Starred = true, Metadata = Map(("m", 1)) }, Ct);
+        var session = await service.CreateAsync(Caller.System, new CreateSessionCommand { AppName = app, UserId = user, Title = "kept", State = Map(("user:u", 1), ("app:a", 2)) }, Ct);
+        var first = await service.AppendAsync(Caller.System, session.Id, new AppendEventsCommand { Events = [Event("a", Map(("k", "v")), new EventUsage(1, 2, 0.5m))] }, key, Ct);
+        await service.AppendAsync(Caller.System, session.Id, new AppendEventsCommand { Events = [Event("b"), Event("c")] }, null, Ct);
+        await service.UpdateAsync(Caller.System, session.Id, new UpdateSessionCommand { Starred = true, Metadata = Map(("m", 1)) }, Ct);
         await Fixture.CloseStoreAsync(store);
 
         var reopened = await Fixture.OpenStoreAsync(storage, Ct);
@@ -204,15 +202,15 @@ public abstract class LifecycleConformance(IStoreFixture fixture) : StoreConform
 
             // The idempotency key outlived the restart, and numbering continues where it stopped.
             var reopenedService = new SessionService(reopened, Limits, TimeProvider.System);
-            var retry = await reopenedService.AppendAsync(
+            var retry = await reopenedService.AppendAsync(Caller.System,
                 session.Id, new AppendEventsCommand { Events = [Event("a", Map(("k", "v")), new EventUsage(1, 2, 0.5m))] }, key, Ct);
             retry.Replayed.ShouldBeTrue();
             retry.LastSeq.ShouldBe(1);
             retry.Events.Single().Json.ShouldBe(first.Events.Single().Json);
-            var reused = await Should.ThrowAsync<SessiondException>(() => reopenedService.AppendAsync(
+            var reused = await Should.ThrowAsync<SessiondException>(() => reopenedService.AppendAsync(Caller.System,
                 session.Id, new AppendEventsCommand { Events = [Event("other")] }, key, Ct));
             reused.Code.ShouldBe(ErrorCodes.IdempotencyKeyReused);
-            (await reopenedService.AppendAsync(session.Id, new AppendEventsCommand { Events = [Event("d")] }, null, Ct))
+            (await reopenedService.AppendAsync(Caller.System, session.Id, new AppendEventsCommand { Events = [Event("d")] }, null, Ct))
                 .Events.Single().Seq.ShouldBe(4);
         }
         finally

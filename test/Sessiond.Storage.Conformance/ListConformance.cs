@@ -1,3 +1,4 @@
+using Sessiond.Core.Access;
 using System.Collections.Concurrent;
 using Sessiond.Core.Sessions;
 using Shouldly;
@@ -20,8 +21,8 @@ public abstract class ListConformance(IStoreFixture fixture) : StoreConformanceB
         var b1 = await CreateAsync(app, bob, teamId: team, scope: SessionScope.Team);
         var b2 = await CreateAsync(app, bob, teamId: team);
         var other = await CreateAsync(otherApp, alice);
-        await Service.UpdateAsync(a2.Id, new UpdateSessionCommand { Starred = true }, Ct);
-        await Service.UpdateAsync(b2.Id, new UpdateSessionCommand { Starred = true }, Ct);
+        await Service.UpdateAsync(Caller.System, a2.Id, new UpdateSessionCommand { Starred = true }, Ct);
+        await Service.UpdateAsync(Caller.System, b2.Id, new UpdateSessionCommand { Starred = true }, Ct);
 
         (await IdsAsync(new SessionQuery { AppName = app })).ShouldBe([a1.Id, a2.Id, b1.Id, b2.Id], ignoreOrder: true);
         (await IdsAsync(new SessionQuery { AppName = app, UserId = alice })).ShouldBe([a1.Id, a2.Id], ignoreOrder: true);
@@ -186,4 +187,28 @@ public abstract class ListConformance(IStoreFixture fixture) : StoreConformanceB
 
     private async Task<List<string>> IdsAsync(SessionQuery query) =>
         (await Store.ListSessionsAsync(query, Ct)).Sessions.Select(s => s.Id).ToList();
+
+    [Fact]
+    public async Task Visibility_limits_a_list_to_own_sessions_team_sessions_of_own_teams_and_own_apps()
+    {
+        var app = Unique("app");
+        var otherApp = Unique("app");
+        var team = Unique("team");
+        var own = await CreateAsync(app, "alice");
+        var teamSession = await CreateAsync(app, "bob", teamId: team, scope: SessionScope.Team);
+        await CreateAsync(app, "bob");
+        await CreateAsync(app, "carol", teamId: Unique("team"), scope: SessionScope.Team);
+        var ownInOtherApp = await CreateAsync(otherApp, "alice");
+
+        var visible = new SessionVisibility("alice", new HashSet<string> { team }, null);
+        var seen = await Store.ListSessionsAsync(new SessionQuery { AppName = app, Limit = 100, VisibleTo = visible }, Ct);
+        seen.Sessions.Select(s => s.Id).Order().ShouldBe(new[] { own.Id, teamSession.Id }.Order());
+
+        var limitedToApp = visible with { Apps = new HashSet<string> { otherApp } };
+        var inApp = await Store.ListSessionsAsync(new SessionQuery { UserId = "alice", Limit = 100, VisibleTo = limitedToApp }, Ct);
+        inApp.Sessions.Select(s => s.Id).ShouldBe([ownInOtherApp.Id]);
+
+        var noApps = visible with { Apps = new HashSet<string>() };
+        (await Store.ListSessionsAsync(new SessionQuery { UserId = "alice", Limit = 100, VisibleTo = noApps }, Ct)).Sessions.ShouldBeEmpty();
+    }
 }

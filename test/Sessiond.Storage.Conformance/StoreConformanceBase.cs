@@ -1,3 +1,4 @@
+using Sessiond.Core.Access;
 using System.Text.Json;
 using Sessiond.Core.Events;
 using Sessiond.Core.Ports;
@@ -44,8 +45,7 @@ public abstract class StoreConformanceBase(IStoreFixture fixture)
     protected Task<Session> CreateAsync(
         string app, string user, Dictionary<string, JsonElement>? state = null, List<SessionEvent>? events = null,
         string? teamId = null, string? scope = null, string? title = null, Dictionary<string, JsonElement>? metadata = null) =>
-        Service.CreateAsync(
-            new CreateSessionCommand
+        Service.CreateAsync(Caller.System, new CreateSessionCommand
             {
                 AppName = app,
                 UserId = user,
@@ -59,10 +59,10 @@ public abstract class StoreConformanceBase(IStoreFixture fixture)
             Ct);
 
     protected Task<AppendResult> AppendAsync(string sessionId, params SessionEvent[] events) =>
-        Service.AppendAsync(sessionId, new AppendEventsCommand { Events = [.. events] }, null, Ct);
+        Service.AppendAsync(Caller.System, sessionId, new AppendEventsCommand { Events = [.. events] }, null, Ct);
 
     protected Task<AppendResult> AppendAsync(string sessionId, long? expectedLastSeq, string? idempotencyKey, params SessionEvent[] events) =>
-        Service.AppendAsync(sessionId, new AppendEventsCommand { Events = [.. events], ExpectedLastSeq = expectedLastSeq }, idempotencyKey, Ct);
+        Service.AppendAsync(Caller.System, sessionId, new AppendEventsCommand { Events = [.. events], ExpectedLastSeq = expectedLastSeq }, idempotencyKey, Ct);
 
     /// <summary>A session to create through the port directly, at a time the test chooses.</summary>
     protected static NewSession NewSessionAt(

@@ -1,3 +1,4 @@
+using Sessiond.Core.Access;
 using Sessiond.Core.Errors;
 using Sessiond.Core.Events;
 using Sessiond.Core.Ports;
@@ -181,8 +182,8 @@ public sealed class GroupCommitTests(SqliteStoreFixture fixture) : IClassFixture
         var name = $"abandoned-{Guid.NewGuid():N}";
         var abandoned = await fixture.OpenAsync(name, new SqliteStoreOptions(), Ct);
         var service = new SessionService(abandoned, new SessiondLimits(), TimeProvider.System);
-        var session = await service.CreateAsync(new CreateSessionCommand { AppName = "app", UserId = "user" }, Ct);
-        await service.AppendAsync(session.Id, new AppendEventsCommand { Events = [new SessionEvent { Author = "user" }] }, "key-1", Ct);
+        var session = await service.CreateAsync(Caller.System, new CreateSessionCommand { AppName = "app", UserId = "user" }, Ct);
+        await service.AppendAsync(Caller.System, session.Id, new AppendEventsCommand { Events = [new SessionEvent { Author = "user" }] }, "key-1", Ct);
 
         var second = await fixture.OpenAsync(name, new SqliteStoreOptions(), Ct);
 

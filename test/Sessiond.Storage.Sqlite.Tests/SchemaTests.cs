@@ -1,3 +1,4 @@
+using Sessiond.Core.Access;
 using Microsoft.Data.Sqlite;
 using Sessiond.Core.Sessions;
 using Sessiond.Core.Validation;
@@ -33,7 +34,7 @@ public sealed class SchemaTests(SqliteStoreFixture fixture) : IClassFixture<Sqli
         var name = $"schema-{Guid.NewGuid():N}";
         var first = await fixture.OpenAsync(name, new SqliteStoreOptions(), Ct);
         var service = new SessionService(first, new SessiondLimits(), TimeProvider.System);
-        var session = await service.CreateAsync(new CreateSessionCommand { AppName = "app", UserId = "user" }, Ct);
+        var session = await service.CreateAsync(Caller.System, new CreateSessionCommand { AppName = "app", UserId = "user" }, Ct);
         await first.InitializeAsync(Ct);
         await fixture.CloseStoreAsync(first);
 
@@ -84,7 +85,7 @@ public sealed class SchemaTests(SqliteStoreFixture fixture) : IClassFixture<Sqli
         var store = await fixture.OpenAsync($"full-{Guid.NewGuid():N}", new SqliteStoreOptions { Synchronous = "full" }, Ct);
         var service = new SessionService(store, new SessiondLimits(), TimeProvider.System);
 
-        var session = await service.CreateAsync(new CreateSessionCommand { AppName = "app", UserId = "user" }, Ct);
+        var session = await service.CreateAsync(Caller.System, new CreateSessionCommand { AppName = "app", UserId = "user" }, Ct);
 
         (await store.GetSessionAsync(session.Id, Ct)).ShouldNotBeNull();
         await fixture.CloseStoreAsync(store);

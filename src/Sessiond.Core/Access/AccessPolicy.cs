@@ -38,22 +38,28 @@ public static class AccessPolicy
         var user = RequireUser(caller);
         return requestedUserId is null || requestedUserId == user
             ? user
-            : throw new SessiondException(ErrorKind.Forbidden, ErrorCodes.Forbidden, "A session can only be created for the caller's own user.");
+            : throw Forbidden("A session can only be created for the caller's own user.");
     }
 
     /// <summary>The user a non-admin acts as; a service that named none is refused.</summary>
     public static string RequireUser(Caller caller) =>
-        caller.UserId ?? throw new SessiondException(
-            ErrorKind.Forbidden, ErrorCodes.Forbidden,
-            caller.Role == CallerRole.Service
-                ? "A service must name the user it acts for (X-Forwarded-User)."
-                : "The caller has no user.");
+        caller.UserId ?? throw Forbidden(caller.Role == CallerRole.Service
+            ? "A service must name the user it acts for (X-Forwarded-User)."
+            : "The caller has no user.");
 
     public static void RequireApp(Caller caller, string appName)
     {
         if (!MaySeeApp(caller, appName))
         {
-            throw new SessiondException(ErrorKind.Forbidden, ErrorCodes.Forbidden, "The caller may not use this app.");
+            throw Forbidden("The caller may not use this app.");
         }
     }
+
+    /// <summary>What a list query may return to the caller, for the store to apply in its query.</summary>
+    public static SessionVisibility VisibilityOf(Caller caller) =>
+        caller.IsAdmin ? new(null, NoTeams, caller.Apps) : new(RequireUser(caller), caller.Teams, caller.Apps);
+
+    private static readonly HashSet<string> NoTeams = [];
+
+    public static SessiondException Forbidden(string message) => new(ErrorKind.Forbidden, ErrorCodes.Forbidden, message);
 }

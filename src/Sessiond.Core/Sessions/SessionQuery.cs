@@ -20,7 +20,16 @@ public sealed record SessionQuery
 
     /// <summary>Where the previous page ended; null for the first page.</summary>
     public SessionCursor? After { get; init; }
+
+    /// <summary>The caller's visibility, applied on top of the filters; null sees everything.</summary>
+    public SessionVisibility? VisibleTo { get; init; }
 }
+
+/// <summary>
+/// Which sessions a caller may see: those of <see cref="UserId"/>, team-scoped ones of <see cref="Teams"/>, within
+/// <see cref="Apps"/>. A null user means every user's (an admin); null apps mean every app.
+/// </summary>
+public sealed record SessionVisibility(string? UserId, IReadOnlySet<string> Teams, IReadOnlySet<string>? Apps);
 
 /// <summary>One page of sessions (without events) and the cursor of the next page, if there is one.</summary>
 public sealed record SessionPage(IReadOnlyList<Session> Sessions, SessionCursor? Next);

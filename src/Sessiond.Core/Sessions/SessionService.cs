@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Sessiond.Core.Access;
 using Sessiond.Core.Errors;
 using Sessiond.Core.Events;
 using Sessiond.Core.Json;
@@ -10,18 +11,20 @@ using Sessiond.Core.Validation;
 namespace Sessiond.Core.Sessions;
 
 /// <summary>
-/// The domain's entry point for every surface: validates requests against <see cref="SessiondLimits"/>,
-/// assigns ids and timestamps, folds state deltas by scope, and hands prepared writes to the store.
+/// The domain's entry point for every surface: checks what the <see cref="Caller"/> may do (<see cref="AccessPolicy"/>),
+/// validates requests against <see cref="SessiondLimits"/>, assigns ids and timestamps, folds state deltas by scope,
+/// and hands prepared writes to the store. A session the caller may not see answers exactly like a missing one.
 /// </summary>
 public sealed class SessionService(ISessionStore store, SessiondLimits limits, TimeProvider time, ILiveBroadcaster? live = null)
 {
     /// <summary>The limits requests are checked against.</summary>
     public SessiondLimits Limits => limits;
 
-    public async Task<Session> CreateAsync(CreateSessionCommand command, CancellationToken cancellationToken)
+    public async Task<Session> CreateAsync(Caller caller, CreateSessionCommand command, CancellationToken cancellationToken)
     {
         var appName = Ids.Require(command.AppName, "appName");
-        var userId = Ids.Require(command.UserId, "userId");
+        AccessPolicy.RequireApp(caller, appName);
+        var userId = Ids.Require(AccessPolicy.OwnerForCreate(caller, Ids.Optional(command.UserId, "userId")), "userId");
         var id = command.Id is null ? IdGenerator.NewId("ses", time) : Ids.Require(command.Id, "id");
         var teamId = Ids.Optional(command.TeamId, "teamId");
         var scope = command.Scope ?? SessionScope.User;
@@ -33,6 +36,11 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
         if (scope == SessionScope.Team && teamId is null)
         {
             SessionErrors.ThrowInvalid("A session with scope 'team' needs a 'teamId'.");
+        }
+
+        if (teamId is not null && !caller.IsAdmin && !caller.Teams.Contains(teamId))
+        {
+            throw AccessPolicy.Forbidden("A session can only be given to a team the caller belongs to.");
         }
 
         ValidateStateKeys(command.State, "state");
@@ -47,9 +55,9 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
     }
 
     public async Task<SessionWithEvents> GetAsync(
-        string sessionId, EventSelection selection, int? limit, long? afterSeq, CancellationToken cancellationToken)
+        Caller caller, string sessionId, EventSelection selection, int? limit, long? afterSeq, CancellationToken cancellationToken)
     {
-        var session = await RequireSessionAsync(sessionId, cancellationToken);
+        var session = await RequireSessionAsync(caller, sessionId, cancellationToken);
         var max = ValidateEventLimit(limit);
         switch (selection)
         {
@@ -65,28 +73,35 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
 
     /// <summary>Reads a session with every event, however many; for surfaces (ADK) whose clients expect the whole history.</summary>
     public async Task<(Session Session, IReadOnlyList<StoredEvent> Events)> GetWithAllEventsAsync(
-        string sessionId, CancellationToken cancellationToken)
+        Caller caller, string sessionId, CancellationToken cancellationToken)
     {
-        var session = await RequireSessionAsync(sessionId, cancellationToken);
+        var session = await RequireSessionAsync(caller, sessionId, cancellationToken);
         var events = await store.ReadEventsAsync(session.Id, 0, int.MaxValue, cancellationToken);
         return (session, events);
     }
 
-    /// <summary>The session, or <c>session_not_found</c> (also for an id that could never exist).</summary>
-    public async Task<Session> RequireSessionAsync(string sessionId, CancellationToken cancellationToken) =>
-        await FindAsync(sessionId, cancellationToken) ?? throw SessionErrors.SessionNotFound(sessionId);
+    /// <summary>The session, or <c>session_not_found</c> (also for an id that could never exist, or one the caller may not see).</summary>
+    public async Task<Session> RequireSessionAsync(Caller caller, string sessionId, CancellationToken cancellationToken) =>
+        await FindAsync(caller, sessionId, cancellationToken) ?? throw SessionErrors.SessionNotFound(sessionId);
 
-    /// <summary>The session, or null when it does not exist or the id is not a valid id.</summary>
-    public Task<Session?> FindAsync(string sessionId, CancellationToken cancellationToken) =>
-        Ids.IsValid(sessionId) ? store.GetSessionAsync(sessionId, cancellationToken) : Task.FromResult<Session?>(null);
+    /// <summary>The session, or null when it does not exist, the id is not a valid id, or the caller may not see it.</summary>
+    public async Task<Session?> FindAsync(Caller caller, string sessionId, CancellationToken cancellationToken) =>
+        Ids.IsValid(sessionId) && await store.GetSessionAsync(sessionId, cancellationToken) is { } session && AccessPolicy.MaySee(caller, session)
+            ? session
+            : null;
 
-    public async Task<EventPage> ReadEventsAsync(string sessionId, long? afterSeq, int? limit, CancellationToken cancellationToken)
+    public async Task<EventPage> ReadEventsAsync(
+        Caller caller, string sessionId, long? afterSeq, int? limit, CancellationToken cancellationToken)
     {
-        var session = await RequireSessionAsync(sessionId, cancellationToken);
+        var session = await RequireSessionAsync(caller, sessionId, cancellationToken);
         return await ReadPageAsync(session.Id, afterSeq ?? 0, ValidateEventLimit(limit), cancellationToken);
     }
 
-    public Task<SessionPage> ListAsync(SessionQuery query, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of the sessions the caller may see. A caller that is not an admin and names neither a user nor a team
+    /// lists its own sessions.
+    /// </summary>
+    public Task<SessionPage> ListAsync(Caller caller, SessionQuery query, CancellationToken cancellationToken)
     {
         Ids.Optional(query.AppName, "appName");
         Ids.Optional(query.UserId, "userId");
@@ -106,35 +121,39 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
             SessionErrors.ThrowInvalid($"'limit' must be 1-{limits.MaxPageSize}.");
         }
 
-        return store.ListSessionsAsync(query, cancellationToken);
-    }
-
-    public Task<Session> UpdateAsync(string sessionId, UpdateSessionCommand command, CancellationToken cancellationToken)
-    {
-        if (!Ids.IsValid(sessionId))
+        if (query.AppName is not null)
         {
-            throw SessionErrors.SessionNotFound(sessionId);
+            AccessPolicy.RequireApp(caller, query.AppName);
         }
 
+        if (!caller.IsAdmin && query.UserId is null && query.TeamId is null)
+        {
+            query = query with { UserId = AccessPolicy.RequireUser(caller) };
+        }
+
+        return store.ListSessionsAsync(query with { VisibleTo = AccessPolicy.VisibilityOf(caller) }, cancellationToken);
+    }
+
+    public async Task<Session> UpdateAsync(Caller caller, string sessionId, UpdateSessionCommand command, CancellationToken cancellationToken)
+    {
+        await RequireWritableAsync(caller, sessionId, cancellationToken);
         var patch = new SessionPatch(ValidateTitle(command.Title), command.Starred, command.Metadata, time.GetUtcNow());
-        return store.UpdateSessionAsync(sessionId, patch, cancellationToken);
+        return await store.UpdateSessionAsync(sessionId, patch, cancellationToken);
     }
 
-    public async Task DeleteAsync(string sessionId, CancellationToken cancellationToken)
+    public async Task DeleteAsync(Caller caller, string sessionId, CancellationToken cancellationToken)
     {
-        if (!Ids.IsValid(sessionId) || !await store.DeleteSessionAsync(sessionId, cancellationToken))
+        await RequireWritableAsync(caller, sessionId, cancellationToken);
+        if (!await store.DeleteSessionAsync(sessionId, cancellationToken))
         {
             throw SessionErrors.SessionNotFound(sessionId);
         }
     }
 
-    public Task<AppendResult> AppendAsync(
-        string sessionId, AppendEventsCommand command, string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<AppendResult> AppendAsync(
+        Caller caller, string sessionId, AppendEventsCommand command, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        if (!Ids.IsValid(sessionId))
-        {
-            throw SessionErrors.SessionNotFound(sessionId);
-        }
+        await RequireWritableAsync(caller, sessionId, cancellationToken);
 
         if (command.Events is not { Count: > 0 } submitted)
         {
@@ -162,7 +181,7 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
 
         var batch = new AppendBatch(
             sessionId, events, StateChanges.FromEvents(events), SumUsage(events), command.ExpectedLastSeq, token, time.GetUtcNow());
-        return store.AppendEventsAsync(batch, cancellationToken);
+        return await store.AppendEventsAsync(batch, cancellationToken);
     }
 
     /// <summary>
@@ -170,14 +189,14 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
     /// carry no seq; the final event of the same step supersedes them.
     /// </summary>
     public async Task<IReadOnlyList<SessionEvent>> BroadcastPartialAsync(
-        string sessionId, AppendEventsCommand command, CancellationToken cancellationToken)
+        Caller caller, string sessionId, AppendEventsCommand command, CancellationToken cancellationToken)
     {
         if (command.Events is not { Count: > 0 } submitted || submitted.Any(e => e?.Partial != true))
         {
             throw SessionErrors.Invalid("Partial events are sent on their own: every event of the request must have 'partial: true'.");
         }
 
-        var session = await RequireSessionAsync(sessionId, cancellationToken);
+        var session = await RequireSessionAsync(caller, sessionId, cancellationToken);
         var events = PrepareEvents(submitted, time.GetUtcNow(), hash: null, keepPartial: true);
         foreach (var partial in events)
         {
@@ -187,24 +206,61 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
         return events;
     }
 
-    /// <summary>Committed events after <paramref name="afterSeq"/>, for readers that already know the session exists.</summary>
+    /// <summary>Committed events after <paramref name="afterSeq"/>, for readers that already checked the session with <see cref="RequireSessionAsync"/>.</summary>
     public Task<IReadOnlyList<StoredEvent>> ReadCommittedAsync(string sessionId, long afterSeq, int limit, CancellationToken cancellationToken) =>
         store.ReadEventsAsync(sessionId, afterSeq, limit, cancellationToken);
 
     /// <summary>The user's feed of session notices in the app after the feed id <paramref name="afterId"/>, oldest first.</summary>
     public Task<IReadOnlyList<FeedNotice>> ReadFeedAsync(
-        string appName, string userId, long afterId, int limit, CancellationToken cancellationToken) =>
-        store.ReadFeedAsync(Ids.Require(appName, "appName"), Ids.Require(userId, "userId"), afterId, limit, cancellationToken);
+        Caller caller, string appName, string userId, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        RequireUserScope(caller, appName, userId);
+        return store.ReadFeedAsync(appName, userId, afterId, limit, cancellationToken);
+    }
 
-    public Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken) =>
-        store.ListAppsAsync(cancellationToken);
+    /// <summary>Checks, before anything is read, that the caller may follow the user's feed in the app.</summary>
+    public void RequireUserScope(Caller caller, string appName, string userId)
+    {
+        AccessPolicy.RequireApp(caller, Ids.Require(appName, "appName"));
+        Ids.Require(userId, "userId");
+        if (!caller.IsAdmin && AccessPolicy.RequireUser(caller) != userId)
+        {
+            throw AccessPolicy.Forbidden("Only the user itself (or an admin) may read a user's feed or state.");
+        }
+    }
 
-    public Task<IReadOnlyDictionary<string, JsonElement>> GetAppStateAsync(string appName, CancellationToken cancellationToken) =>
-        store.GetAppStateAsync(Ids.Require(appName, "appName"), cancellationToken);
+    public async Task<IReadOnlyList<string>> ListAppsAsync(Caller caller, CancellationToken cancellationToken) =>
+        [.. (await store.ListAppsAsync(cancellationToken)).Where(app => AccessPolicy.MaySeeApp(caller, app))];
+
+    public Task<IReadOnlyDictionary<string, JsonElement>> GetAppStateAsync(Caller caller, string appName, CancellationToken cancellationToken)
+    {
+        AccessPolicy.RequireApp(caller, Ids.Require(appName, "appName"));
+        return store.GetAppStateAsync(appName, cancellationToken);
+    }
 
     public Task<IReadOnlyDictionary<string, JsonElement>> GetUserStateAsync(
-        string appName, string userId, CancellationToken cancellationToken) =>
-        store.GetUserStateAsync(Ids.Require(appName, "appName"), Ids.Require(userId, "userId"), cancellationToken);
+        Caller caller, string appName, string userId, CancellationToken cancellationToken)
+    {
+        RequireUserScope(caller, appName, userId);
+        return store.GetUserStateAsync(appName, userId, cancellationToken);
+    }
+
+    /// <summary>
+    /// A write needs a session the caller may see. The server itself skips the read: the store answers
+    /// <c>session_not_found</c> for a missing one anyway.
+    /// </summary>
+    private async Task RequireWritableAsync(Caller caller, string sessionId, CancellationToken cancellationToken)
+    {
+        if (!Ids.IsValid(sessionId))
+        {
+            throw SessionErrors.SessionNotFound(sessionId);
+        }
+
+        if (!ReferenceEquals(caller, Caller.System))
+        {
+            await RequireSessionAsync(caller, sessionId, cancellationToken);
+        }
+    }
 
     private async Task<EventPage> ReadPageAsync(string sessionId, long afterSeq, int limit, CancellationToken cancellationToken)
     {

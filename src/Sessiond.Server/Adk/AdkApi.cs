@@ -1,7 +1,9 @@
+using Sessiond.Core.Access;
 using Sessiond.Core.Errors;
 using Sessiond.Core.Events;
 using Sessiond.Core.Sessions;
 using Sessiond.Core.Validation;
+using Sessiond.Server.Auth;
 using Sessiond.Server.Http;
 
 namespace Sessiond.Server.Adk;
@@ -25,13 +27,14 @@ public static class AdkApi
         sessions.MapDelete("/{id}", DeleteAsync);
     }
 
-    public static async Task<IResult> ListAppsAsync(SessionService sessions, CancellationToken cancellationToken) =>
-        TypedResults.Json(new List<string>(await sessions.ListAppsAsync(cancellationToken)), ServerJsonContext.Default.ListString);
+    public static async Task<IResult> ListAppsAsync(HttpContext context, SessionService sessions) =>
+        TypedResults.Json(new List<string>(await sessions.ListAppsAsync(context.Caller(), context.RequestAborted)), ServerJsonContext.Default.ListString);
 
     public static async Task<AdkSessionResult> CreateAsync(string app, string user, HttpRequest request, SessionService sessions)
     {
         var body = await JsonBody.ReadOptionalAsync(request, ServerJsonContext.Default.AdkCreateSessionRequest);
-        var session = await sessions.CreateAsync(new CreateSessionCommand
+        var caller = request.HttpContext.Caller();
+        var session = await sessions.CreateAsync(caller, new CreateSessionCommand
         {
             AppName = app,
             UserId = user,
@@ -39,7 +42,7 @@ public static class AdkApi
             State = body?.State,
             Events = body?.Events,
         }, request.HttpContext.RequestAborted);
-        return await WithEventsAsync(session, sessions, request.HttpContext.RequestAborted);
+        return await WithEventsAsync(caller, session, sessions, request.HttpContext.RequestAborted);
     }
 
     public static async Task<AdkSessionResult> CreateWithIdAsync(
@@ -47,18 +50,20 @@ public static class AdkApi
     {
         var state = await JsonBody.ReadOptionalAsync(request, ServerJsonContext.Default.DictionaryStringJsonElement);
         var session = await sessions.CreateAsync(
-            new CreateSessionCommand { AppName = app, UserId = user, Id = id, State = state }, request.HttpContext.RequestAborted);
+            request.HttpContext.Caller(), new CreateSessionCommand { AppName = app, UserId = user, Id = id, State = state }, request.HttpContext.RequestAborted);
         return AdkSessionResult.One(session, []);
     }
 
-    public static async Task<AdkSessionResult> ListAsync(string app, string user, SessionService sessions, CancellationToken cancellationToken)
+    public static async Task<AdkSessionResult> ListAsync(string app, string user, HttpContext context, SessionService sessions)
     {
+        var (caller, cancellationToken) = (context.Caller(), context.RequestAborted);
         // ADK lists every session of the user at once; read them page by page at the largest page size.
         var all = new List<Session>();
         SessionCursor? cursor = null;
         do
         {
             var page = await sessions.ListAsync(
+                caller,
                 new SessionQuery { AppName = Ids.Require(app, "appName"), UserId = Ids.Require(user, "userId"), Limit = sessions.Limits.MaxPageSize, After = cursor },
                 cancellationToken);
             all.AddRange(page.Sessions);
@@ -69,17 +74,18 @@ public static class AdkApi
         return AdkSessionResult.Many(all);
     }
 
-    public static async Task<AdkSessionResult> GetAsync(string app, string user, string id, SessionService sessions, CancellationToken cancellationToken)
+    public static async Task<AdkSessionResult> GetAsync(string app, string user, string id, HttpContext context, SessionService sessions)
     {
-        await RequireOwnedAsync(app, user, id, sessions, cancellationToken);
-        var (session, events) = await sessions.GetWithAllEventsAsync(id, cancellationToken);
+        var (caller, cancellationToken) = (context.Caller(), context.RequestAborted);
+        await RequireOwnedAsync(caller, app, user, id, sessions, cancellationToken);
+        var (session, events) = await sessions.GetWithAllEventsAsync(caller, id, cancellationToken);
         return AdkSessionResult.One(session, events);
     }
 
     public static async Task<AdkSessionResult> UpdateAsync(string app, string user, string id, HttpRequest request, SessionService sessions)
     {
-        var cancellationToken = request.HttpContext.RequestAborted;
-        await RequireOwnedAsync(app, user, id, sessions, cancellationToken);
+        var (caller, cancellationToken) = (request.HttpContext.Caller(), request.HttpContext.RequestAborted);
+        await RequireOwnedAsync(caller, app, user, id, sessions, cancellationToken);
         var body = await JsonBody.ReadAsync(request, ServerJsonContext.Default.AdkUpdateSessionRequest);
         var delta = body.StateDelta ?? body.StateDeltaSnakeCase
             ?? throw SessionErrors.Invalid("'stateDelta' is required.");
@@ -89,42 +95,48 @@ public static class AdkApi
             Author = "user",
             Actions = new EventActions { StateDelta = delta },
         };
-        await sessions.AppendAsync(id, new AppendEventsCommand { Events = [stateEvent] }, idempotencyKey: null, cancellationToken);
-        var (session, events) = await sessions.GetWithAllEventsAsync(id, cancellationToken);
+        await sessions.AppendAsync(caller, id, new AppendEventsCommand { Events = [stateEvent] }, idempotencyKey: null, cancellationToken);
+        var (session, events) = await sessions.GetWithAllEventsAsync(caller, id, cancellationToken);
         return AdkSessionResult.One(session, events);
     }
 
     /// <summary>Deletes like ADK: 200 with <c>null</c>, also when there was nothing (of this app and user) to delete.</summary>
-    public static async Task<IResult> DeleteAsync(string app, string user, string id, SessionService sessions, CancellationToken cancellationToken)
+    public static async Task<IResult> DeleteAsync(string app, string user, string id, HttpContext context, SessionService sessions)
     {
-        if (await FindOwnedAsync(app, user, id, sessions, cancellationToken) is not null)
+        var (caller, cancellationToken) = (context.Caller(), context.RequestAborted);
+        if (await FindOwnedAsync(caller, app, user, id, sessions, cancellationToken) is not null)
         {
-            await sessions.DeleteAsync(id, cancellationToken);
+            await sessions.DeleteAsync(caller, id, cancellationToken);
         }
 
         return TypedResults.Content("null", "application/json");
     }
 
-    private static async Task<AdkSessionResult> WithEventsAsync(Session session, SessionService sessions, CancellationToken cancellationToken)
+    private static async Task<AdkSessionResult> WithEventsAsync(
+        Caller caller, Session session, SessionService sessions, CancellationToken cancellationToken)
     {
         if (session.LastSeq == 0)
         {
             return AdkSessionResult.One(session, []);
         }
 
-        var (current, events) = await sessions.GetWithAllEventsAsync(session.Id, cancellationToken);
+        var (current, events) = await sessions.GetWithAllEventsAsync(caller, session.Id, cancellationToken);
         return AdkSessionResult.One(current, events);
     }
 
     /// <summary>A session addressed under the wrong app or user is answered exactly like a missing one.</summary>
-    private static async Task RequireOwnedAsync(string app, string user, string id, SessionService sessions, CancellationToken cancellationToken)
+    private static async Task RequireOwnedAsync(
+        Caller caller, string app, string user, string id, SessionService sessions, CancellationToken cancellationToken)
     {
-        if (await FindOwnedAsync(app, user, id, sessions, cancellationToken) is null)
+        if (await FindOwnedAsync(caller, app, user, id, sessions, cancellationToken) is null)
         {
             throw SessionErrors.SessionNotFound(id);
         }
     }
 
-    private static async Task<Session?> FindOwnedAsync(string app, string user, string id, SessionService sessions, CancellationToken cancellationToken) =>
-        await sessions.FindAsync(id, cancellationToken) is { } session && session.AppName == app && session.UserId == user ? session : null;
+    private static async Task<Session?> FindOwnedAsync(
+        Caller caller, string app, string user, string id, SessionService sessions, CancellationToken cancellationToken) =>
+        await sessions.FindAsync(caller, id, cancellationToken) is { } session && session.AppName == app && session.UserId == user
+            ? session
+            : null;
 }

@@ -1,4 +1,5 @@
 using Sessiond.Server.Adk;
+using Sessiond.Server.Auth;
 using Sessiond.Server.Native;
 using Sessiond.Server.Operations;
 using Sessiond.Server.Streams;
@@ -37,6 +38,7 @@ public static class SessiondHost
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<CallerMiddleware>();
         HealthApi.Map(app);
         NativeSessionsApi.Map(app);
         NativeAppsApi.Map(app);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Sessiond.Core.Json;
 using Sessiond.Core.Ports;
 using Sessiond.Core.Sessions;
+using Sessiond.Server.Auth;
 using Sessiond.Server.Http;
 using Sessiond.Server.Streams;
 using Sessiond.Storage.Sqlite;
@@ -29,6 +30,7 @@ public static class SessiondServiceCollectionExtensions
             sp.GetRequiredService<StreamHub>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SessionService>();
+        services.AddSingleton<CallerResolver>();
         services.AddSingleton<StoreReadiness>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreReadiness>());
         services.AddHostedService(sp => sp.GetRequiredService<StreamHub>());

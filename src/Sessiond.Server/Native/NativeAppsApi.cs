@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessiond.Core.Sessions;
 using Sessiond.Core.State;
+using Sessiond.Server.Auth;
 
 namespace Sessiond.Server.Native;
 
@@ -15,19 +16,19 @@ public static class NativeAppsApi
         group.MapGet("/{app}/users/{user}/state", GetUserStateAsync);
     }
 
-    public static async Task<Ok<AppsResponse>> ListAsync(SessionService sessions, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new AppsResponse(await sessions.ListAppsAsync(cancellationToken)));
+    public static async Task<Ok<AppsResponse>> ListAsync(HttpContext context, SessionService sessions) =>
+        TypedResults.Ok(new AppsResponse(await sessions.ListAppsAsync(context.Caller(), context.RequestAborted)));
 
-    public static async Task<Ok<AppStateResponse>> GetAppStateAsync(string app, SessionService sessions, CancellationToken cancellationToken)
+    public static async Task<Ok<AppStateResponse>> GetAppStateAsync(string app, HttpContext context, SessionService sessions)
     {
-        var state = await sessions.GetAppStateAsync(app, cancellationToken);
+        var state = await sessions.GetAppStateAsync(context.Caller(), app, context.RequestAborted);
         return TypedResults.Ok(new AppStateResponse(app, StateChanges.Merge(EmptyState, EmptyState, state)));
     }
 
     public static async Task<Ok<UserStateResponse>> GetUserStateAsync(
-        string app, string user, SessionService sessions, CancellationToken cancellationToken)
+        string app, string user, HttpContext context, SessionService sessions)
     {
-        var state = await sessions.GetUserStateAsync(app, user, cancellationToken);
+        var state = await sessions.GetUserStateAsync(context.Caller(), app, user, context.RequestAborted);
         return TypedResults.Ok(new UserStateResponse(app, user, StateChanges.Merge(EmptyState, state, EmptyState)));
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Sessiond.Core.Errors;
 using Sessiond.Core.Json;
 using Sessiond.Core.Sessions;
+using Sessiond.Server.Auth;
 using Sessiond.Server.Http;
 
 namespace Sessiond.Server.Native;
@@ -25,7 +26,7 @@ public static class NativeSessionsApi
     public static async Task<Created<Session>> CreateAsync(HttpRequest request, SessionService sessions)
     {
         var command = await JsonBody.ReadAsync(request, SessiondJsonContext.Default.CreateSessionCommand);
-        var session = await sessions.CreateAsync(command, request.HttpContext.RequestAborted);
+        var session = await sessions.CreateAsync(request.HttpContext.Caller(), command, request.HttpContext.RequestAborted);
         return TypedResults.Created($"/v1/sessions/{Uri.EscapeDataString(session.Id)}", session);
     }
 
@@ -42,7 +43,7 @@ public static class NativeSessionsApi
             Limit = QueryParameters.Int(request, "limit") ?? sessions.Limits.DefaultPageSize,
             After = QueryParameters.String(request, "cursor") is { } cursor ? SessionCursor.Decode(cursor) : null,
         };
-        var page = await sessions.ListAsync(query, request.HttpContext.RequestAborted);
+        var page = await sessions.ListAsync(request.HttpContext.Caller(), query, request.HttpContext.RequestAborted);
         return TypedResults.Ok(new SessionListResponse(page.Sessions, page.Next?.Encode()));
     }
 
@@ -56,7 +57,7 @@ public static class NativeSessionsApi
             _ => throw SessionErrors.Invalid("Query parameter 'events' must be 'all', 'none' or 'recent'."),
         };
         var result = await sessions.GetAsync(
-            id, selection, QueryParameters.Int(request, "limit"), QueryParameters.Long(request, "afterSeq"),
+            request.HttpContext.Caller(), id, selection, QueryParameters.Int(request, "limit"), QueryParameters.Long(request, "afterSeq"),
             request.HttpContext.RequestAborted);
         return new SessionWithEventsResult(result.Session, result.Events, result.NextAfterSeq);
     }
@@ -64,12 +65,12 @@ public static class NativeSessionsApi
     public static async Task<Ok<Session>> UpdateAsync(string id, HttpRequest request, SessionService sessions)
     {
         var command = await JsonBody.ReadAsync(request, SessiondJsonContext.Default.UpdateSessionCommand);
-        return TypedResults.Ok(await sessions.UpdateAsync(id, command, request.HttpContext.RequestAborted));
+        return TypedResults.Ok(await sessions.UpdateAsync(request.HttpContext.Caller(), id, command, request.HttpContext.RequestAborted));
     }
 
     public static async Task<NoContent> DeleteAsync(string id, HttpRequest request, SessionService sessions)
     {
-        await sessions.DeleteAsync(id, request.HttpContext.RequestAborted);
+        await sessions.DeleteAsync(request.HttpContext.Caller(), id, request.HttpContext.RequestAborted);
         return TypedResults.NoContent();
     }
 
@@ -93,11 +94,11 @@ public static class NativeSessionsApi
 
         if (command.HasPartialEvents)
         {
-            var partials = await sessions.BroadcastPartialAsync(id, command, request.HttpContext.RequestAborted);
+            var partials = await sessions.BroadcastPartialAsync(request.HttpContext.Caller(), id, command, request.HttpContext.RequestAborted);
             return TypedResults.Accepted((string?)null, new PartialEventsResponse(partials));
         }
 
-        var result = await sessions.AppendAsync(id, command, idempotencyKey, request.HttpContext.RequestAborted);
+        var result = await sessions.AppendAsync(request.HttpContext.Caller(), id, command, idempotencyKey, request.HttpContext.RequestAborted);
         var body = new AppendEventsResponse(result.Events, result.LastSeq);
         if (result.Replayed)
         {
@@ -110,7 +111,7 @@ public static class NativeSessionsApi
     public static async Task<Ok<EventsResponse>> ReadEventsAsync(string id, HttpRequest request, SessionService sessions)
     {
         var page = await sessions.ReadEventsAsync(
-            id, QueryParameters.Long(request, "afterSeq"), QueryParameters.Int(request, "limit"), request.HttpContext.RequestAborted);
+            request.HttpContext.Caller(), id, QueryParameters.Long(request, "afterSeq"), QueryParameters.Int(request, "limit"), request.HttpContext.RequestAborted);
         return TypedResults.Ok(new EventsResponse(page.Events, page.NextAfterSeq));
     }
 

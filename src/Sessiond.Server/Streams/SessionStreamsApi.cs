@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sessiond.Core.Errors;
 using Sessiond.Core.Sessions;
+using Sessiond.Server.Auth;
 using Sessiond.Server.Http;
 
 namespace Sessiond.Server.Streams;
@@ -25,9 +26,10 @@ public static class SessionStreamsApi
     {
         var cursor = ResumeCursor(context.Request);
         // Subscribe before the existence check and the replay: a delete or an append after this point reaches the subscription.
+        var caller = context.Caller();
         using var subscription = hub.SubscribeSession(id);
-        await sessions.RequireSessionAsync(id, context.RequestAborted);
-        await RunAsync(context, subscription, lifetime, pump => pump.RunSessionAsync(id, cursor, sessions));
+        await sessions.RequireSessionAsync(caller, id, context.RequestAborted);
+        await RunAsync(context, subscription, lifetime, pump => pump.RunSessionAsync(caller, id, cursor, sessions));
     }
 
     /// <summary>A user's notices (<c>created</c>, <c>updated</c>, <c>deleted</c>, <c>status</c>) for one app, resumable by feed id.</summary>
@@ -36,15 +38,16 @@ public static class SessionStreamsApi
         var appName = QueryParameters.String(context.Request, "appName") ?? throw SessionErrors.Invalid("Query parameter 'appName' is required.");
         var userId = QueryParameters.String(context.Request, "userId") ?? throw SessionErrors.Invalid("Query parameter 'userId' is required.");
         var cursor = ResumeCursor(context.Request);
-        await sessions.ReadFeedAsync(appName, userId, long.MaxValue, 1, context.RequestAborted); // validates the ids before the stream starts
+        var caller = context.Caller();
+        sessions.RequireUserScope(caller, appName, userId);
         using var subscription = hub.SubscribeUser(appName, userId);
-        await RunAsync(context, subscription, lifetime, pump => pump.RunFeedAsync(appName, userId, cursor, sessions));
+        await RunAsync(context, subscription, lifetime, pump => pump.RunFeedAsync(caller, appName, userId, cursor, sessions));
     }
 
     /// <summary>The session, its last seq and status: stream with <c>?after=lastSeq</c> to miss nothing.</summary>
-    public static async Task<Ok<SnapshotResponse>> SnapshotAsync(string id, SessionService sessions, CancellationToken cancellationToken)
+    public static async Task<Ok<SnapshotResponse>> SnapshotAsync(string id, HttpContext context, SessionService sessions)
     {
-        var session = await sessions.RequireSessionAsync(id, cancellationToken);
+        var session = await sessions.RequireSessionAsync(context.Caller(), id, context.RequestAborted);
         return TypedResults.Ok(new SnapshotResponse(session, session.LastSeq, session.Status));
     }
 

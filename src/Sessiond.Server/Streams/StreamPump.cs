@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
+using Sessiond.Core.Access;
 using Sessiond.Core.Sessions;
 
 namespace Sessiond.Server.Streams;
@@ -31,7 +32,7 @@ public sealed class StreamPump(HttpContext context, StreamSubscription subscript
     }
 
     /// <summary>Streams a session's events after <paramref name="cursor"/>, then its live frames, until it is deleted or the client leaves.</summary>
-    public async Task RunSessionAsync(string sessionId, long cursor, SessionService sessions)
+    public async Task RunSessionAsync(Caller caller, string sessionId, long cursor, SessionService sessions)
     {
         async Task<long> CatchUpAsync(long from)
         {
@@ -55,7 +56,7 @@ public sealed class StreamPump(HttpContext context, StreamSubscription subscript
         {
             // Frames were dropped: events come back from the store, status and deletion from a fresh read.
             cursor = await CatchUpAsync(cursor);
-            var current = await sessions.FindAsync(sessionId, cancellationToken);
+            var current = await sessions.FindAsync(caller, sessionId, cancellationToken);
             _body.Write((current is null ? StreamHub.EndFrame : StreamHub.StatusFrame(current.Status)).Bytes);
             return current is null;
         }
@@ -116,13 +117,13 @@ public sealed class StreamPump(HttpContext context, StreamSubscription subscript
     }
 
     /// <summary>Streams a user's feed notices after the feed id <paramref name="cursor"/>, then the live ones.</summary>
-    public async Task RunFeedAsync(string appName, string userId, long cursor, SessionService sessions)
+    public async Task RunFeedAsync(Caller caller, string appName, string userId, long cursor, SessionService sessions)
     {
         async Task<long> CatchUpAsync(long from)
         {
             while (true)
             {
-                var page = await sessions.ReadFeedAsync(appName, userId, from, CatchUpPageSize, cancellationToken);
+                var page = await sessions.ReadFeedAsync(caller, appName, userId, from, CatchUpPageSize, cancellationToken);
                 foreach (var notice in page)
                 {
                     _body.Write(StreamHub.NoticeFrame(notice).Bytes);
