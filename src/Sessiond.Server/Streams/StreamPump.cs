@@ -81,7 +81,10 @@ public sealed class StreamPump(HttpContext context, StreamSubscription subscript
                     if (frame.Position > cursor + 1)
                     {
                         cursor = await CatchUpAsync(cursor);
-                        if (frame.Position <= cursor)
+
+                        // Still a gap: the store no longer has the events, so the session was deleted and its end
+                        // frame (or, if that was dropped too, the lagging resync) closes the stream.
+                        if (frame.Position != cursor + 1)
                         {
                             continue;
                         }
