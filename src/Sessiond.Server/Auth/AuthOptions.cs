@@ -29,8 +29,8 @@ public sealed record StaticTokenOptions
 
     public IReadOnlyList<string> Teams { get; init; } = [];
 
-    /// <summary><c>admin</c>, <c>user</c> or <c>service</c>.</summary>
-    public IReadOnlyList<string> Roles { get; init; } = [SessiondClaims.RoleUser];
+    /// <summary><c>admin</c>, <c>user</c> or <c>service</c>; none means <c>user</c>.</summary>
+    public IReadOnlyList<string> Roles { get; init; } = [];
 
     /// <summary>The apps this token may use; empty for every app.</summary>
     public IReadOnlyList<string> Apps { get; init; } = [];

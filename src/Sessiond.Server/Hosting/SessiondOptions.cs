@@ -7,11 +7,21 @@ public sealed record SessiondOptions
 {
     public const string Section = "Sessiond";
 
+    /// <summary>Binds the section (defaults where it is silent).</summary>
+    public static SessiondOptions From(IConfiguration configuration) =>
+        configuration.GetSection(Section).Get<SessiondOptions>() ?? new SessiondOptions();
+
     public StorageOptions Storage { get; init; } = new();
 
     public SessiondLimits Limits { get; init; } = new();
 
     public Streams.StreamOptions Streams { get; init; } = new();
+
+    public Auth.AuthOptions Auth { get; init; } = new();
+
+    public Auth.RateLimitOptions RateLimit { get; init; } = new();
+
+    public Auth.CorsOptions Cors { get; init; } = new();
 }
 
 /// <summary>The <c>Sessiond:Storage</c> section: which provider, and where it keeps its data.</summary>

@@ -15,7 +15,7 @@ public static class SessiondServiceCollectionExtensions
 {
     public static WebApplicationBuilder AddSessiond(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(SessiondOptions.Section).Get<SessiondOptions>() ?? new SessiondOptions();
+        var options = SessiondOptions.From(builder.Configuration);
         Validate(options);
 
         var services = builder.Services;
@@ -30,7 +30,7 @@ public static class SessiondServiceCollectionExtensions
             sp.GetRequiredService<StreamHub>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SessionService>();
-        services.AddSingleton<CallerResolver>();
+        services.AddSessiondAuthentication(options.Auth, options.RateLimit, options.Cors);
         services.AddSingleton<StoreReadiness>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreReadiness>());
         services.AddHostedService(sp => sp.GetRequiredService<StreamHub>());

@@ -8,8 +8,8 @@ public static class HealthApi
 {
     public static void Map(IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/healthz", Healthz);
-        routes.MapGet("/readyz", Readyz);
+        routes.MapGet("/healthz", Healthz).AllowAnonymous();
+        routes.MapGet("/readyz", Readyz).AllowAnonymous();
     }
 
     public static Ok<HealthResponse> Healthz() => TypedResults.Ok(new HealthResponse("ok"));
