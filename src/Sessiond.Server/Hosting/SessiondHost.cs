@@ -2,6 +2,7 @@ using Sessiond.Server.Adk;
 using Sessiond.Server.Auth;
 using Sessiond.Server.Native;
 using Sessiond.Server.Operations;
+using Sessiond.Server.SessionManager;
 using Sessiond.Server.Streams;
 
 namespace Sessiond.Server.Hosting;
@@ -55,6 +56,7 @@ public static partial class SessiondHost
         SessionStreamsApi.Map(app);
         AdkApi.Map(app);
         AdkApi.Map(app.MapGroup("/api"));
+        SignedSessionManagerApi.Map(app);
         return app;
     }
 

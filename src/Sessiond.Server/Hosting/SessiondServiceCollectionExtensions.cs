@@ -31,6 +31,7 @@ public static class SessiondServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SessionService>();
         services.AddSessiondAuthentication(options.Auth, options.RateLimit, options.Cors);
+        services.AddAuthentication().AddHmacAuthentication(options.Auth.Hmac);
         services.AddSingleton<StoreReadiness>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreReadiness>());
         services.AddHostedService(sp => sp.GetRequiredService<StreamHub>());
