@@ -25,8 +25,8 @@ public sealed partial class HmacAuthenticationHandler(
 {
     /// <summary>The scheme's name, which <see cref="AuthenticationSetup"/> forwards signed requests to.</summary>
     public const string SchemeName = AuthenticationSetup.HmacScheme;
-    public const string ForwardedUserHeader = "X-Forwarded-User";
-    public const string ForwardedTeamHeader = "X-Forwarded-Team";
+
+    private const string ForwardedUserHeader = "X-Forwarded-User";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -76,8 +76,7 @@ public sealed partial class HmacAuthenticationHandler(
         }
 
         LogVerified(Logger, verification.SecretId!);
-        return AuthenticateResult.Success(new AuthenticationTicket(
-            Principal(verification.SecretId!, user.Count == 1 ? user[0] : null, headers[ForwardedTeamHeader]), Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(Principal(verification.SecretId!), Scheme.Name));
     }
 
     /// <summary>Answers the failure (or the missing signature) as <c>{"message": ...}</c>.</summary>
@@ -125,29 +124,12 @@ public sealed partial class HmacAuthenticationHandler(
         return AuthenticateResult.Fail(new Refusal(status, message));
     }
 
-    private ClaimsPrincipal Principal(string secretId, string? user, StringValues teams)
+    private ClaimsPrincipal Principal(string secretId)
     {
         var identity = new ClaimsIdentity(Scheme.Name, SessiondClaims.Name, SessiondClaims.Role);
         identity.AddClaim(new Claim(SessiondClaims.Name, "hmac:" + secretId));
         identity.AddClaim(new Claim(SessiondClaims.Role, SessiondClaims.RoleService));
-        if (!string.IsNullOrEmpty(user))
-        {
-            identity.AddClaim(new Claim(SessiondClaims.User, user));
-        }
-
-        // Each header value may list several teams, comma-separated.
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var value in teams)
-        {
-            foreach (var team in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (seen.Add(team))
-                {
-                    identity.AddClaim(new Claim(SessiondClaims.Team, team));
-                }
-            }
-        }
-
+        identity.AddClaims(ForwardedIdentity.Claims(Request));
         return new ClaimsPrincipal(identity);
     }
 

@@ -16,7 +16,7 @@ namespace Sessiond.Server.Auth;
 /// </summary>
 public sealed class HmacSignature
 {
-    public const string SignatureHeader = "X-Hub-Signature-256";
+    public const string SignatureHeader = AuthenticationSetup.SignatureHeader;
     public const string TimestampHeader = "X-Timestamp";
     public const string SignaturePrefix = "sha256=";
 
