@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Sessiond.Server.Auth;
 using Shouldly;
 
@@ -256,6 +257,36 @@ public sealed class HmacSignatureTests
         cache.TryAccept("b", Now + 300).ShouldBeTrue();
         cache.TryAccept("a", Now + 300).ShouldBeFalse();
         cache.TryAccept("b", Now + 300).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Without_a_secret_no_scheme_is_registered()
+    {
+        var services = new ServiceCollection();
+
+        services.AddAuthentication().AddHmacAuthentication(null).AddHmacAuthentication(new HmacOptions());
+
+        services.ShouldNotContain(d => d.ServiceType == typeof(HmacSignature));
+    }
+
+    [Theory]
+    [InlineData("", "a-secret-value", 300, "Sessiond:Auth:Hmac:Secrets:1:Id")]
+    [InlineData("has space", "a-secret-value", 300, "Sessiond:Auth:Hmac:Secrets:1:Id")]
+    [InlineData("k1", "a-secret-value", 300, "Sessiond:Auth:Hmac:Secrets:1:Id 'k1' is used by an earlier secret")]
+    [InlineData("k2", "", 300, "Sessiond:Auth:Hmac:Secrets:1:Secret (id 'k2') is empty")]
+    [InlineData("k2", "a-secret-value", 0, "Sessiond:Auth:Hmac:MaxSkewSeconds is 0")]
+    public void Options_that_cannot_work_fail_at_start_with_the_fix_and_without_the_secret(string id, string secret, int skew, string expected)
+    {
+        var options = new HmacOptions { Secrets = [new() { Id = "k1", Secret = Key1 }, new() { Id = id, Secret = secret }], MaxSkewSeconds = skew };
+
+        var error = Should.Throw<InvalidOperationException>(() => new ServiceCollection().AddAuthentication().AddHmacAuthentication(options));
+
+        error.Message.ShouldContain(expected);
+        error.Message.ShouldNotContain(Key1);
+        if (secret.Length > 0)
+        {
+            error.Message.ShouldNotContain(secret);
+        }
     }
 
     private Task<HmacVerification> VerifyAsync(string signature, long timestamp, string method, string target, byte[] body) =>
