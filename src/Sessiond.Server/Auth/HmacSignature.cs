@@ -9,7 +9,7 @@ namespace Sessiond.Server.Auth;
 /// <summary>
 /// Verifies HMAC-signed requests of upstream session managers. The client sends
 /// <c>X-Hub-Signature-256: sha256=&lt;lowercase hex HMAC-SHA256&gt;</c> and <c>X-Timestamp: &lt;unix seconds&gt;</c>;
-/// the signature covers <c>UPPER(METHOD) \n TARGET \n TIMESTAMP \n BODY</c>, where TARGET is the path and query exactly
+/// the signature covers <c>UPPER(METHOD) "\n" TARGET "\n" TIMESTAMP "\n" BODY</c>, where TARGET is the path and query exactly
 /// as sent, TIMESTAMP is the header's text, and BODY the raw bytes (an empty body still signs the newline before it).
 /// A request verifies when the signature matches under any configured secret (several allow rotation) and the
 /// timestamp is within <see cref="HmacOptions.MaxSkewSeconds"/> of the server's clock either way.
