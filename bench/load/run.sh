@@ -49,6 +49,9 @@ cleanup() {
     kill -KILL "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  # wrk's raw output and the server logs of the last run stay for a closer look (bin/ is ignored by git).
+  rm -rf "$root/bench/load/bin/last-run" && mkdir -p "$root/bench/load/bin/last-run"
+  cp "$work"/*.txt "$work"/*.log "$root/bench/load/bin/last-run/" 2>/dev/null || true
   if [[ "${KEEP:-0}" == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -196,12 +199,13 @@ if ((found >= acked)); then durable="yes"; else durable="NO"; fi
 log "acknowledged $acked, found after kill -9 and restart $found: durable=$durable"
 
 run_wrk d "$CONNECTIONS" /v1/sessions bench/load/append.lua 1 hot-
+# (f) before (e): 64 concurrent reads of a 10,000-event session grow the heap far more than anything else here.
+run_wrk f1 1 "/v1/sessions?appName=bench&userId=lister"
+run_wrk f2 "$CONNECTIONS" "/v1/sessions?appName=bench&userId=lister"
 run_wrk e1 1 /v1/sessions/big-0000
 run_wrk e2 1 /apps/bench/users/reader/sessions/big-0000
 run_wrk e3 "$CONNECTIONS" /v1/sessions/big-0000
 run_wrk e4 "$CONNECTIONS" /apps/bench/users/reader/sessions/big-0000
-run_wrk f1 1 "/v1/sessions?appName=bench&userId=lister"
-run_wrk f2 "$CONNECTIONS" "/v1/sessions?appName=bench&userId=lister"
 sleep 2
 rss_after_run=$(rss_mb VmRSS)
 hwm_after_run=$(rss_mb VmHWM)
