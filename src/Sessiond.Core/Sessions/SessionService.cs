@@ -134,6 +134,25 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
         return store.ListSessionsAsync(query with { VisibleTo = AccessPolicy.VisibilityOf(caller) }, cancellationToken);
     }
 
+    /// <summary>
+    /// Every session matching <paramref name="query"/> that the caller may see, read page by page at the largest page
+    /// size; for surfaces whose clients expect the whole list at once (ADK, the signed session-manager API).
+    /// </summary>
+    public async Task<IReadOnlyList<Session>> ListAllAsync(Caller caller, SessionQuery query, CancellationToken cancellationToken)
+    {
+        var all = new List<Session>();
+        var page = new SessionPage([], null);
+        query = query with { Limit = limits.MaxPageSize, After = null };
+        do
+        {
+            page = await ListAsync(caller, query with { After = page.Next }, cancellationToken);
+            all.AddRange(page.Sessions);
+        }
+        while (page.Next is not null);
+
+        return all;
+    }
+
     public async Task<Session> UpdateAsync(Caller caller, string sessionId, UpdateSessionCommand command, CancellationToken cancellationToken)
     {
         await RequireWritableAsync(caller, sessionId, cancellationToken);

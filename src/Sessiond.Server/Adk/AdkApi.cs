@@ -57,20 +57,9 @@ public static class AdkApi
     public static async Task<AdkSessionResult> ListAsync(string app, string user, HttpContext context, SessionService sessions)
     {
         var (caller, cancellationToken) = (context.Caller(), context.RequestAborted);
-        // ADK lists every session of the user at once; read them page by page at the largest page size.
-        var all = new List<Session>();
-        SessionCursor? cursor = null;
-        do
-        {
-            var page = await sessions.ListAsync(
-                caller,
-                new SessionQuery { AppName = Ids.Require(app, "appName"), UserId = Ids.Require(user, "userId"), Limit = sessions.Limits.MaxPageSize, After = cursor },
-                cancellationToken);
-            all.AddRange(page.Sessions);
-            cursor = page.Next;
-        }
-        while (cursor is not null);
-
+        // ADK lists every session of the user at once.
+        var all = await sessions.ListAllAsync(
+            caller, new SessionQuery { AppName = Ids.Require(app, "appName"), UserId = Ids.Require(user, "userId") }, cancellationToken);
         return AdkSessionResult.Many(all);
     }
 

@@ -74,20 +74,11 @@ public static class SignedSessionManagerApi
             Scope = QueryParameters.String(request, "scope"),
             TeamId = QueryParameters.String(request, "team_id"),
             Status = QueryParameters.String(request, "status"),
-            Limit = sessions.Limits.MaxPageSize,
         };
 
-        // agentapi-proxy expects every match at once: read page by page at the largest page size.
-        var all = new List<SessionSummary>();
-        SessionCursor? cursor = null;
-        do
-        {
-            var page = await sessions.ListAsync(caller, query with { After = cursor }, cancellationToken);
-            all.AddRange(page.Sessions.Select(s => new SessionSummary(s.Id, s.UserId, s.Status, s.CreatedAt)));
-            cursor = page.Next;
-        }
-        while (cursor is not null);
-
+        // agentapi-proxy expects every match at once.
+        var all = (await sessions.ListAllAsync(caller, query, cancellationToken))
+            .Select(s => new SessionSummary(s.Id, s.UserId, s.Status, s.CreatedAt)).ToList();
         return TypedResults.Json(new SessionSummaryList(all), SessionManagerJsonContext.Default.SessionSummaryList);
     }
 
