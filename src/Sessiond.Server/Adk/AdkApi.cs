@@ -16,7 +16,7 @@ public static class AdkApi
 {
     public static void Map(IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("").AddEndpointFilter<AdkErrorFilter>();
+        var group = routes.MapGroup("").WithSurfaceErrors(AdkErrors.ToResult);
         group.MapGet("/list-apps", ListAppsAsync);
         var sessions = group.MapGroup("/apps/{app}/users/{user}/sessions");
         sessions.MapPost("/", CreateAsync);

@@ -12,7 +12,7 @@ public static class AdkErrors
     public static int StatusOf(ErrorKind kind) =>
         kind == ErrorKind.Invalid ? StatusCodes.Status422UnprocessableEntity : ProblemMapping.StatusOf(kind);
 
-    public static IResult ToResult(SessiondException error)
+    public static IResult ToResult(SessiondException error, HttpContext context)
     {
         // ADK clients match on these texts.
         var detail = error.Code switch

@@ -5,8 +5,8 @@ using Sessiond.Core.Errors;
 namespace Sessiond.Server.Http;
 
 /// <summary>
-/// Turns every exception that escapes an endpoint into problem+json with a stable <c>code</c>. (The ADK surface
-/// answers in ADK's own shape through <see cref="Adk.AdkErrorFilter"/> first.) A client hanging up is not an error.
+/// Turns every exception that escapes an endpoint into problem+json with a stable <c>code</c>. (The ADK and signed
+/// surfaces answer in their own shapes first, through <see cref="SurfaceErrors"/>.) A client hanging up is not an error.
 /// </summary>
 public sealed partial class SessiondExceptionHandler(IProblemDetailsService problems, ILogger<SessiondExceptionHandler> logger)
     : IExceptionHandler

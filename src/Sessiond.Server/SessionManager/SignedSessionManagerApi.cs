@@ -29,7 +29,7 @@ public static class SignedSessionManagerApi
 
         var group = routes.MapGroup("/api/v1/sessions")
             .RequireAuthorization(new AuthorizationPolicyBuilder(HmacAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
-            .AddEndpointFilter<SessionManagerErrorFilter>();
+            .WithSurfaceErrors(SessionManagerErrors.ToResult);
         group.MapPost("/", CreateAsync);
         group.MapGet("/", ListAsync);
         group.MapGet("/{id}", GetAsync);
