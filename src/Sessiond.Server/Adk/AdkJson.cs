@@ -32,68 +32,123 @@ public static class AdkJson
         writer.WriteEndObject();
     }
 
-    /// <summary>Rewrites one stored event (native JSON) as an ADK event.</summary>
+    /// <summary>
+    /// Rewrites one stored event (native JSON) as an ADK event in one forward pass: values are copied as raw bytes and
+    /// only the few members ADK names differently are decoded, because a session read may carry thousands of events.
+    /// </summary>
     public static void WriteEvent(Utf8JsonWriter writer, ReadOnlySpan<byte> storedJson)
     {
+        var (hasUsageMetadata, hasCustomMetadata) = (HasMember(storedJson, "usageMetadata"u8), HasMember(storedJson, "customMetadata"u8));
         var reader = new Utf8JsonReader(storedJson);
-        using var document = JsonDocument.ParseValue(ref reader);
-        var root = document.RootElement;
+        reader.Read();
         writer.WriteStartObject();
-        foreach (var property in root.EnumerateObject())
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            switch (property.Name)
+            if (reader.ValueTextEquals("seq"u8))
             {
-                case "seq":
-                    break;
-                case "usage":
-                    if (!root.TryGetProperty("usageMetadata", out _))
-                    {
-                        WriteUsageMetadata(writer, property.Value);
-                    }
-
-                    break;
-                case "metadata":
-                    if (!root.TryGetProperty("customMetadata", out _))
-                    {
-                        writer.WritePropertyName("customMetadata");
-                        property.Value.WriteTo(writer);
-                    }
-
-                    break;
-                case "timestamp":
-                    writer.WriteNumber("timestamp", ToSeconds(property.Value.GetDateTimeOffset()));
-                    break;
-                case "actions":
-                    writer.WriteStartObject("actions");
-                    foreach (var action in property.Value.EnumerateObject())
-                    {
-                        if (action.Name != "requestedInput")
-                        {
-                            action.WriteTo(writer);
-                        }
-                    }
-
+                SkipValue(ref reader);
+            }
+            else if (reader.ValueTextEquals("timestamp"u8))
+            {
+                reader.Read();
+                writer.WriteNumber("timestamp", ToSeconds(reader.GetDateTimeOffset()));
+            }
+            else if (reader.ValueTextEquals("usage"u8))
+            {
+                reader.Read();
+                var usage = JsonSerializer.Deserialize(ref reader, SessiondJson.Default.EventUsage);
+                if (!hasUsageMetadata && usage is not null)
+                {
+                    writer.WriteStartObject("usageMetadata");
+                    writer.WriteNumber("promptTokenCount", usage.InputTokens);
+                    writer.WriteNumber("candidatesTokenCount", usage.OutputTokens);
+                    writer.WriteNumber("totalTokenCount", usage.InputTokens + usage.OutputTokens);
                     writer.WriteEndObject();
-                    break;
-                default:
-                    property.WriteTo(writer);
-                    break;
+                }
+            }
+            else if (reader.ValueTextEquals("metadata"u8) && hasCustomMetadata)
+            {
+                SkipValue(ref reader);
+            }
+            else if (reader.ValueTextEquals("actions"u8))
+            {
+                // Only requestedInput is Sessiond's own; ADK's EventActions forbids it.
+                writer.WritePropertyName("actions");
+                reader.Read();
+                writer.WriteStartObject();
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("requestedInput"u8))
+                    {
+                        SkipValue(ref reader);
+                    }
+                    else
+                    {
+                        CopyMember(ref reader, writer, storedJson, rename: null);
+                    }
+                }
+
+                writer.WriteEndObject();
+            }
+            else
+            {
+                CopyMember(ref reader, writer, storedJson, rename: reader.ValueTextEquals("metadata"u8) ? "customMetadata" : null);
             }
         }
 
         writer.WriteEndObject();
     }
 
-    public static double ToSeconds(DateTimeOffset time) => time.ToUnixTimeMilliseconds() / 1000.0;
-
-    private static void WriteUsageMetadata(Utf8JsonWriter writer, JsonElement usage)
+    /// <summary>Copies the member at the reader's property name, its value as raw bytes.</summary>
+    private static void CopyMember(ref Utf8JsonReader reader, Utf8JsonWriter writer, ReadOnlySpan<byte> json, string? rename)
     {
-        var input = usage.TryGetProperty("inputTokens", out var i) ? i.GetInt64() : 0;
-        var output = usage.TryGetProperty("outputTokens", out var o) ? o.GetInt64() : 0;
-        writer.WriteStartObject("usageMetadata");
-        writer.WriteNumber("promptTokenCount", input);
-        writer.WriteNumber("candidatesTokenCount", output);
-        writer.WriteNumber("totalTokenCount", input + output);
-        writer.WriteEndObject();
+        if (rename is not null)
+        {
+            writer.WritePropertyName(rename);
+        }
+        else if (reader.ValueIsEscaped)
+        {
+            writer.WritePropertyName(reader.GetString()!);
+        }
+        else
+        {
+            writer.WritePropertyName(reader.ValueSpan);
+        }
+
+        reader.Read();
+        var start = (int)reader.TokenStartIndex;
+        reader.Skip();
+        writer.WriteRawValue(json[start..(int)reader.BytesConsumed], skipInputValidation: true);
     }
+
+    private static void SkipValue(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        reader.Skip();
+    }
+
+    /// <summary>Whether the event object has a top-level member named <paramref name="name"/>.</summary>
+    private static bool HasMember(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name)
+    {
+        if (json.IndexOf(name) < 0)
+        {
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(name))
+            {
+                return true;
+            }
+
+            SkipValue(ref reader);
+        }
+
+        return false;
+    }
+
+    public static double ToSeconds(DateTimeOffset time) => time.ToUnixTimeMilliseconds() / 1000.0;
 }
