@@ -24,7 +24,9 @@ public static partial class SessiondHost
         // A bare flag, which the command-line configuration provider cannot read.
         var insecureNoAuth = args.Contains(InsecureNoAuthFlag);
         args = [.. args.Where(a => a != InsecureNoAuthFlag)];
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // appsettings.json is read from beside the binary, wherever the server is started from; relative data
+        // directories still resolve against the working directory.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (Environment.GetEnvironmentVariable("SESSIOND_DATA_DIR") is { Length: > 0 } dataDir)
         {
             builder.Configuration.AddInMemoryCollection([new("Sessiond:Storage:DataDir", dataDir)]);
