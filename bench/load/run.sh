@@ -13,7 +13,9 @@
 # Settings (environment): DURATION=10s per measured run, WARMUP=3s before each, CONNECTIONS=64, THREADS=2 (wrk threads),
 # APPEND_SESSIONS=1000, BIG_EVENTS=10000, LIST_SESSIONS=100000, MILLION=1, MILLION_SESSIONS=1000000, IDLE_SECONDS=10,
 # OUT=docs/benchmarks.md (OUT=- prints the section instead), KEEP=1 keeps the work directory, QUIET_WAIT=300 (seconds
-# to wait for other processes to leave the CPUs idle before measuring).
+# to wait for other processes to leave the CPUs idle before measuring), SERVER_ARGS='...' (extra server arguments, such as
+# '--Logging:LogLevel:Default=Warning --Logging:LogLevel:Microsoft.Hosting.Lifetime=Information'; the harness finds the
+# port in the Microsoft.Hosting.Lifetime "Now listening on:" line, so keep that category at Information).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -25,6 +27,8 @@ command_line="bench/load/run.sh"
 for setting in DURATION WARMUP CONNECTIONS THREADS APPEND_SESSIONS BIG_EVENTS LIST_SESSIONS MILLION MILLION_SESSIONS IDLE_SECONDS; do
   if [[ -n "${!setting:-}" ]]; then command_line="$setting=${!setting} $command_line"; fi
 done
+if [[ -n "${SERVER_ARGS:-}" ]]; then command_line="SERVER_ARGS='$SERVER_ARGS' $command_line"; fi
+read -ra server_args <<<"${SERVER_ARGS:-}"
 
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
@@ -81,7 +85,7 @@ seed() { dotnet "$work/seed/Sessiond.Load.Seed.dll" "$@"; }
 # --- server lifecycle -------------------------------------------------------------------------------------------------
 base_url=""
 start_server() { # data_dir log_file
-  dotnet "$work/server/sessiond.dll" --urls http://127.0.0.1:0 --data-dir "$1" >"$2" 2>&1 &
+  dotnet "$work/server/sessiond.dll" --urls http://127.0.0.1:0 --data-dir "$1" "${server_args[@]}" >"$2" 2>&1 &
   server_pid=$!
   base_url=""
   for _ in $(seq 1 300); do # at most 30 s
@@ -90,7 +94,7 @@ start_server() { # data_dir log_file
     kill -0 "$server_pid" 2>/dev/null || { cat "$2" >&2; die "the server exited during start"; }
     sleep 0.1
   done
-  [[ -n "$base_url" ]] || { cat "$2" >&2; die "the server printed no 'Now listening on:' line within 30 s"; }
+  [[ -n "$base_url" ]] || { cat "$2" >&2; die "the server printed no 'Now listening on:' line within 30 s (is Microsoft.Hosting.Lifetime logging at Information?)"; }
   for _ in $(seq 1 300); do # at most 30 s
     if curl -sf "$base_url/readyz" >/dev/null; then return 0; fi
     sleep 0.1
@@ -213,6 +217,8 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 stop_server
 load_seconds=$((SECONDS - step_start))
 others_share=$(bench_others_share)
+log_lines=$(cat "$work/server-1.log" "$work/server-2.log" | wc -l)
+log_kib=$(($(cat "$work/server-1.log" "$work/server-2.log" | wc -c) / 1024))
 
 # --- 1,000,000 sessions, idle -----------------------------------------------------------------------------------------
 million_line="skipped (MILLION=0)"
@@ -291,6 +297,7 @@ section=$(mktemp "$work/section.XXXXXX")
   echo
   echo "Server memory during the load run: RSS $rss_after_seed MB after seeding, $rss_before_crash MB after (a) to (c)"
   echo "(peak $hwm_before_crash MB), $rss_after_run MB after (d) to (f) in the restarted server (peak $hwm_after_run MB)."
+  echo "The server wrote $log_lines lines ($log_kib KiB) to its console during seeding and the load runs."
   echo "Seeded over HTTP in $(value_of seed.seconds "$work/seed.txt") s: $APPEND_SESSIONS + 1 empty sessions, $BIG_EVENTS events in batches of 500"
   echo "($(value_of seed.big_seconds "$work/seed.txt") s), $LIST_SESSIONS sessions of one user ($(value_of seed.list_seconds "$work/seed.txt") s)."
   echo "A read of big-0000 is $(($(value_of check.big_native_bytes "$work/seed.txt") / 1024)) KiB native and $(($(value_of check.big_adk_bytes "$work/seed.txt") / 1024)) KiB ADK;"
