@@ -58,8 +58,11 @@ public enum EventSelection
     Recent,
 }
 
-/// <summary>A session and the events a read asked for; <see cref="NextAfterSeq"/> is set when more events follow.</summary>
-public sealed record SessionWithEvents(Session Session, IReadOnlyList<StoredEvent> Events, long? NextAfterSeq);
+/// <summary>
+/// A session and the events a read asked for, in pages read as they are consumed; <see cref="NextAfterSeq"/> is set
+/// when more events follow.
+/// </summary>
+public sealed record SessionWithEvents(Session Session, IAsyncEnumerable<IReadOnlyList<StoredEvent>> Pages, long? NextAfterSeq);
 
 /// <summary>A page of events and, when more may follow, the <c>afterSeq</c> that reads the next page.</summary>
 public sealed record EventPage(IReadOnlyList<StoredEvent> Events, long? NextAfterSeq);

@@ -54,30 +54,63 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
         return await store.CreateSessionAsync(newSession, cancellationToken);
     }
 
+    /// <summary>
+    /// A session and the events the read selects, up to the session's <see cref="Session.LastSeq"/> as read, so the
+    /// events agree with the session's fields. Seqs have no gaps, so the selection is a seq range, read in pages as the
+    /// caller consumes them.
+    /// </summary>
     public async Task<SessionWithEvents> GetAsync(
         Caller caller, string sessionId, EventSelection selection, int? limit, long? afterSeq, CancellationToken cancellationToken)
     {
         var session = await RequireSessionAsync(caller, sessionId, cancellationToken);
         var max = ValidateEventLimit(limit);
+        if (afterSeq < 0)
+        {
+            SessionErrors.ThrowInvalid("'afterSeq' must not be negative.");
+        }
+
         switch (selection)
         {
             case EventSelection.None:
-                return new SessionWithEvents(session, [], null);
+                return new SessionWithEvents(session, ReadPagesAsync(session.Id, 0, 0, cancellationToken), null);
             case EventSelection.Recent:
-                return new SessionWithEvents(session, await store.ReadLastEventsAsync(session.Id, max, cancellationToken), null);
+                return new SessionWithEvents(
+                    session, ReadPagesAsync(session.Id, Math.Max(0, session.LastSeq - max), session.LastSeq, cancellationToken), null);
             default:
-                var page = await ReadPageAsync(session.Id, afterSeq ?? 0, max, cancellationToken);
-                return new SessionWithEvents(session, page.Events, page.NextAfterSeq);
+                var from = afterSeq ?? 0;
+                var to = Math.Min(session.LastSeq, from + max);
+                return new SessionWithEvents(session, ReadPagesAsync(session.Id, from, to, cancellationToken), to < session.LastSeq ? to : null);
         }
     }
 
-    /// <summary>Reads a session with every event, however many; for surfaces (ADK) whose clients expect the whole history.</summary>
-    public async Task<(Session Session, IReadOnlyList<StoredEvent> Events)> GetWithAllEventsAsync(
+    /// <summary>
+    /// Reads a session and every event up to its <see cref="Session.LastSeq"/>, however many: for surfaces (ADK) whose
+    /// clients expect the whole history. The events come in pages, read as the caller consumes them, so a long history
+    /// is never held in memory at once.
+    /// </summary>
+    public async Task<(Session Session, IAsyncEnumerable<IReadOnlyList<StoredEvent>> Pages)> GetWithAllEventsAsync(
         Caller caller, string sessionId, CancellationToken cancellationToken)
     {
         var session = await RequireSessionAsync(caller, sessionId, cancellationToken);
-        var events = await store.ReadEventsAsync(session.Id, 0, int.MaxValue, cancellationToken);
-        return (session, events);
+        return (session, ReadPagesAsync(session.Id, 0, session.LastSeq, cancellationToken));
+    }
+
+    /// <summary>The events with seq in (<paramref name="afterSeq"/>, <paramref name="upToSeq"/>], a page at a time.</summary>
+    private async IAsyncEnumerable<IReadOnlyList<StoredEvent>> ReadPagesAsync(
+        string sessionId, long afterSeq, long upToSeq, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        const int PageSize = 1000;
+        while (afterSeq < upToSeq)
+        {
+            var page = await store.ReadEventsAsync(sessionId, afterSeq, (int)Math.Min(PageSize, upToSeq - afterSeq), cancellationToken);
+            if (page.Count == 0)
+            {
+                yield break;
+            }
+
+            afterSeq = page[^1].Seq;
+            yield return page;
+        }
     }
 
     /// <summary>The session, or <c>session_not_found</c> (also for an id that could never exist, or one the caller may not see).</summary>

@@ -51,7 +51,7 @@ public static class AdkApi
         var state = await JsonBody.ReadOptionalAsync(request, ServerJsonContext.Default.DictionaryStringJsonElement);
         var session = await sessions.CreateAsync(
             request.HttpContext.Caller(), new CreateSessionCommand { AppName = app, UserId = user, Id = id, State = state }, request.HttpContext.RequestAborted);
-        return AdkSessionResult.One(session, []);
+        return AdkSessionResult.One(session, null);
     }
 
     public static async Task<AdkSessionResult> ListAsync(string app, string user, HttpContext context, SessionService sessions)
@@ -67,8 +67,8 @@ public static class AdkApi
     {
         var (caller, cancellationToken) = (context.Caller(), context.RequestAborted);
         await RequireOwnedAsync(caller, app, user, id, sessions, cancellationToken);
-        var (session, events) = await sessions.GetWithAllEventsAsync(caller, id, cancellationToken);
-        return AdkSessionResult.One(session, events);
+        var (session, pages) = await sessions.GetWithAllEventsAsync(caller, id, cancellationToken);
+        return AdkSessionResult.One(session, pages);
     }
 
     public static async Task<AdkSessionResult> UpdateAsync(string app, string user, string id, HttpRequest request, SessionService sessions)
@@ -85,8 +85,8 @@ public static class AdkApi
             Actions = new EventActions { StateDelta = delta },
         };
         await sessions.AppendAsync(caller, id, new AppendEventsCommand { Events = [stateEvent] }, idempotencyKey: null, cancellationToken);
-        var (session, events) = await sessions.GetWithAllEventsAsync(caller, id, cancellationToken);
-        return AdkSessionResult.One(session, events);
+        var (session, pages) = await sessions.GetWithAllEventsAsync(caller, id, cancellationToken);
+        return AdkSessionResult.One(session, pages);
     }
 
     /// <summary>Deletes like ADK: 200 with <c>null</c>, also when there was nothing (of this app and user) to delete.</summary>
@@ -106,11 +106,11 @@ public static class AdkApi
     {
         if (session.LastSeq == 0)
         {
-            return AdkSessionResult.One(session, []);
+            return AdkSessionResult.One(session, null);
         }
 
-        var (current, events) = await sessions.GetWithAllEventsAsync(caller, session.Id, cancellationToken);
-        return AdkSessionResult.One(current, events);
+        var (current, pages) = await sessions.GetWithAllEventsAsync(caller, session.Id, cancellationToken);
+        return AdkSessionResult.One(current, pages);
     }
 
     /// <summary>A session addressed under the wrong app or user is answered exactly like a missing one.</summary>

@@ -12,8 +12,12 @@ namespace Sessiond.Server.Adk;
 /// </summary>
 public static class AdkJson
 {
-    /// <summary>Writes <c>{id, appName, userId, state, events, lastUpdateTime}</c>.</summary>
-    public static void WriteSession(Utf8JsonWriter writer, Session session, IReadOnlyList<StoredEvent> events)
+    /// <summary>
+    /// Writes <c>{id, appName, userId, state, events, lastUpdateTime}</c>, flushing after each page of events so a
+    /// long history streams out instead of piling up.
+    /// </summary>
+    public static async Task WriteSessionAsync(
+        Utf8JsonWriter writer, Session session, IAsyncEnumerable<IReadOnlyList<StoredEvent>>? pages, CancellationToken cancellationToken)
     {
         writer.WriteStartObject();
         writer.WriteString("id", session.Id);
@@ -22,9 +26,17 @@ public static class AdkJson
         writer.WritePropertyName("state");
         JsonSerializer.Serialize(writer, session.State, SessiondJsonContext.Default.IReadOnlyDictionaryStringJsonElement);
         writer.WriteStartArray("events");
-        foreach (var stored in events)
+        if (pages is not null)
         {
-            WriteEvent(writer, stored.Json);
+            await foreach (var page in pages.WithCancellation(cancellationToken))
+            {
+                foreach (var stored in page)
+                {
+                    WriteEvent(writer, stored.Json);
+                }
+
+                await writer.FlushAsync(cancellationToken);
+            }
         }
 
         writer.WriteEndArray();

@@ -7,21 +7,24 @@ namespace Sessiond.Server.Adk;
 /// <summary>Writes one ADK session, or a JSON array of them, straight to the response body.</summary>
 public sealed class AdkSessionResult : IResult
 {
-    private readonly IReadOnlyList<(Session Session, IReadOnlyList<StoredEvent> Events)> _sessions;
+    private readonly IReadOnlyList<(Session Session, IAsyncEnumerable<IReadOnlyList<StoredEvent>>? Pages)> _sessions;
     private readonly bool _asArray;
 
-    private AdkSessionResult(IReadOnlyList<(Session, IReadOnlyList<StoredEvent>)> sessions, bool asArray)
+    private AdkSessionResult(IReadOnlyList<(Session, IAsyncEnumerable<IReadOnlyList<StoredEvent>>?)> sessions, bool asArray)
     {
         _sessions = sessions;
         _asArray = asArray;
     }
 
-    public static AdkSessionResult One(Session session, IReadOnlyList<StoredEvent> events) => new([(session, events)], asArray: false);
+    /// <summary>One session with the events <paramref name="pages"/> yields (none when null).</summary>
+    public static AdkSessionResult One(Session session, IAsyncEnumerable<IReadOnlyList<StoredEvent>>? pages) => new([(session, pages)], asArray: false);
 
-    public static AdkSessionResult Many(IEnumerable<Session> sessions) => new([.. sessions.Select(s => (s, (IReadOnlyList<StoredEvent>)[]))], asArray: true);
+    /// <summary>A JSON array of sessions without events.</summary>
+    public static AdkSessionResult Many(IEnumerable<Session> sessions) => new([.. sessions.Select(s => (s, (IAsyncEnumerable<IReadOnlyList<StoredEvent>>?)null))], asArray: true);
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
+        var cancellationToken = httpContext.RequestAborted;
         httpContext.Response.ContentType = "application/json; charset=utf-8";
         await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
         if (_asArray)
@@ -29,12 +32,12 @@ public sealed class AdkSessionResult : IResult
             writer.WriteStartArray();
         }
 
-        foreach (var (session, events) in _sessions)
+        foreach (var (session, pages) in _sessions)
         {
-            AdkJson.WriteSession(writer, session, events);
+            await AdkJson.WriteSessionAsync(writer, session, pages, cancellationToken);
             if (writer.BytesPending > 64 * 1024)
             {
-                await writer.FlushAsync(httpContext.RequestAborted);
+                await writer.FlushAsync(cancellationToken);
             }
         }
 
@@ -43,6 +46,6 @@ public sealed class AdkSessionResult : IResult
             writer.WriteEndArray();
         }
 
-        await writer.FlushAsync(httpContext.RequestAborted);
+        await writer.FlushAsync(cancellationToken);
     }
 }

@@ -59,7 +59,7 @@ public static class NativeSessionsApi
         var result = await sessions.GetAsync(
             request.HttpContext.Caller(), id, selection, QueryParameters.Int(request, "limit"), QueryParameters.Long(request, "afterSeq"),
             request.HttpContext.RequestAborted);
-        return new SessionWithEventsResult(result.Session, result.Events, result.NextAfterSeq);
+        return new SessionWithEventsResult(result.Session, result.Pages, result.NextAfterSeq);
     }
 
     public static async Task<Ok<Session>> UpdateAsync(string id, HttpRequest request, SessionService sessions)

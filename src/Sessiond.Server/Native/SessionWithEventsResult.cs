@@ -10,12 +10,10 @@ namespace Sessiond.Server.Native;
 
 /// <summary>
 /// Writes a native session with its events: the session's own JSON, then the stored event JSON as it is,
-/// flushed as it goes so a long history never sits in memory twice.
+/// a page at a time, flushed as it goes, so a long history never sits in memory at once.
 /// </summary>
-public sealed class SessionWithEventsResult(Session session, IReadOnlyList<StoredEvent> events, long? nextAfterSeq) : IResult
+public sealed class SessionWithEventsResult(Session session, IAsyncEnumerable<IReadOnlyList<StoredEvent>> pages, long? nextAfterSeq) : IResult
 {
-    private const int FlushThresholdBytes = 64 * 1024;
-
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
@@ -27,21 +25,21 @@ public sealed class SessionWithEventsResult(Session session, IReadOnlyList<Store
         var sessionJson = JsonSerializer.SerializeToUtf8Bytes(session, SessiondJsonContext.Default.Session);
         body.Write(sessionJson.AsSpan(0, sessionJson.Length - 1));
         body.Write(""","events":["""u8);
-        var pending = 0;
-        for (var i = 0; i < events.Count; i++)
+        var first = true;
+        await foreach (var page in pages.WithCancellation(httpContext.RequestAborted))
         {
-            if (i > 0)
+            foreach (var stored in page)
             {
-                body.Write(","u8);
+                if (!first)
+                {
+                    body.Write(","u8);
+                }
+
+                first = false;
+                body.Write(stored.Json);
             }
 
-            body.Write(events[i].Json);
-            pending += events[i].Json.Length;
-            if (pending >= FlushThresholdBytes)
-            {
-                pending = 0;
-                await body.FlushAsync(httpContext.RequestAborted);
-            }
+            await body.FlushAsync(httpContext.RequestAborted);
         }
 
         body.Write("]"u8);
