@@ -168,6 +168,8 @@ bench_wait_for_quiet
 busy_before=$bench_busy_before
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 bench_others_start
+# Each measured run restarts the counters; these keep the start of the whole load run.
+overall_start=("$bench_busy0" "$bench_total0" "$bench_children0")
 step_start=$SECONDS
 start_server "$work/data" "$work/server-1.log"
 log "seeding $base_url"
@@ -216,6 +218,7 @@ hwm_after_run=$(rss_mb VmHWM)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 stop_server
 load_seconds=$((SECONDS - step_start))
+bench_busy0=${overall_start[0]} bench_total0=${overall_start[1]} bench_children0=${overall_start[2]} bench_process0=0
 others_share=$(bench_others_share)
 log_lines=$(cat "$work/server-1.log" "$work/server-2.log" | wc -l)
 log_kib=$(($(cat "$work/server-1.log" "$work/server-2.log" | wc -c) / 1024))
