@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Sessiond.Load.Streams;
 
@@ -75,6 +76,17 @@ internal static class LatencyScenario
         Output.Value("latency.server_cores", serverCpu, 2);
         Output.Latencies("latency.ack", LatencySummary.Of(acknowledged.Skip(warmup + 1)));
         Output.Latencies("healthz", healthz);
+        if (args.String("samples", "") is { Length: > 0 } samplesFile)
+        {
+            // One line per append, for finding where the slow ones fall: seq, ms since the first, POST ms, delivery ms.
+            await File.WriteAllLinesAsync(
+                samplesFile,
+                Enumerable.Range(1, total).Select(seq => string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{seq} {Stopwatch.GetElapsedTime(sentAt[1], sentAt[seq]).TotalMilliseconds:F1} {acknowledged[seq]:F2} {delivered[seq]:F2}")),
+                cancellationToken);
+        }
+
         return 0;
     }
 
