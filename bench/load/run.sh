@@ -299,7 +299,7 @@ section=$(mktemp "$work/section.XXXXXX")
   fi
   echo
   echo "Server memory during the load run: RSS $rss_after_seed MB after seeding, $rss_before_crash MB after (a) to (c)"
-  echo "(peak $hwm_before_crash MB), $rss_after_run MB after (d) to (f) in the restarted server (peak $hwm_after_run MB)."
+  echo "(peak $hwm_before_crash MB), $rss_after_run MB after (d), (f) and (e) in the restarted server (peak $hwm_after_run MB)."
   echo "The server wrote $log_lines lines ($log_kib KiB) to its console during seeding and the load runs."
   echo "Seeded over HTTP in $(value_of seed.seconds "$work/seed.txt") s: $APPEND_SESSIONS + 1 empty sessions, $BIG_EVENTS events in batches of 500"
   echo "($(value_of seed.big_seconds "$work/seed.txt") s), $LIST_SESSIONS sessions of one user ($(value_of seed.list_seconds "$work/seed.txt") s)."
