@@ -221,26 +221,24 @@ public sealed partial class SqliteSessionStore
         if (visibility.UserId is { } user)
         {
             parameters.AddWithValue("$vis_user", user);
-            var teams = visibility.Teams.Select((team, i) =>
-            {
-                parameters.AddWithValue($"$vis_team{i}", team);
-                return $"$vis_team{i}";
-            }).ToList();
-            where(teams.Count == 0
+            where(visibility.Teams.Count == 0
                 ? "s.user_id = $vis_user"
-                : $"(s.user_id = $vis_user OR (s.scope = 'team' AND s.team_id IN ({string.Join(", ", teams)})))");
+                : $"(s.user_id = $vis_user OR (s.scope = 'team' AND s.team_id IN ({InList("$vis_team", visibility.Teams, parameters)})))");
         }
 
         if (visibility.Apps is { } apps)
         {
-            var names = apps.Select((app, i) =>
-            {
-                parameters.AddWithValue($"$vis_app{i}", app);
-                return $"$vis_app{i}";
-            }).ToList();
-            where(names.Count == 0 ? "0" : $"s.app_name IN ({string.Join(", ", names)})");
+            where(apps.Count == 0 ? "0" : $"s.app_name IN ({InList("$vis_app", apps, parameters)})");
         }
     }
+
+    /// <summary>Binds each value as its own parameter and returns the parameter list for an <c>IN (...)</c>.</summary>
+    private static string InList(string prefix, IEnumerable<string> values, SqliteParameterCollection parameters) =>
+        string.Join(", ", values.Select((value, i) =>
+        {
+            parameters.AddWithValue(prefix + i, value);
+            return prefix + i;
+        }));
 
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
