@@ -71,6 +71,13 @@ internal static class LatencyScenario
 
         Output.Latencies("latency", LatencySummary.Of(delivered.Skip(warmup + 1)));
         Output.Value("latency.missing", delivered.Skip(1).Count(double.IsNaN));
+        // The slowest measured deliveries with their seqs, which show whether they recur every so many appends.
+        Output.Value("latency.slowest", string.Join(", ", Enumerable.Range(warmup + 1, measured)
+            .Where(seq => !double.IsNaN(delivered[seq]))
+            .OrderByDescending(seq => delivered[seq])
+            .Take(6)
+            .Order()
+            .Select(seq => string.Create(CultureInfo.InvariantCulture, $"#{seq} {delivered[seq]:F1} ms"))));
         Output.Value("latency.duplicates", duplicates);
         Output.Value("latency.append_seconds", appendSeconds, 1);
         Output.Value("latency.server_cores", serverCpu, 2);

@@ -208,13 +208,6 @@ section=$(mktemp "$work/section.XXXXXX")
   echo "$command_line"
   echo '```'
   echo
-  echo "The script builds the server and the load client (\`bench/Sessiond.Load.Streams\`, C#, one task and one HTTP/1.1"
-  echo "connection per stream, frames parsed from the raw bytes) in Release, waits until other processes leave the CPUs idle, and"
-  echo "runs each scenario against a fresh server on 127.0.0.1 over a fresh data directory. A scenario during which other"
-  echo "processes took more than $OTHERS_MAX% of the CPU time is measured again after the machine is quiet, at most $ATTEMPTS times; the"
-  echo "least disturbed attempt is kept. Latencies run from just before an append's POST to the arrival of its frame at the"
-  echo "subscriber, on one clock; every stream checks that event ids arrive once each and in order."
-  echo
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(bench_machine); server built in Release from $revision."
   echo "The client runs on the same $(nproc) cores as the server, over loopback; open-file limit $fd_limit."
   echo "Other processes kept the CPUs ${busy_before}% busy just before the run and took ${others_share}% of the machine's CPU time"
@@ -238,6 +231,7 @@ section=$(mktemp "$work/section.XXXXXX")
   echo "Details:"
   echo
   echo "- (1) $(value latency.samples 1) measured appends after 50 warm-up ones, over $(value latency.append_seconds 1) s; the server used $(value latency.server_cores 1) cores meanwhile."
+  echo "  The six slowest deliveries, by the append's seq: $(value latency.slowest 1)."
   echo "- (2) The $SUBSCRIBERS streams opened in $(value fanout.open_seconds 2) s (each counted at its first \`status\` frame, at most 50"
   echo "  connecting at once); $(value fanout.failed_streams 2) failed (first error: $(value fanout.first_error 2)). From the first append to the last delivery"
   echo "  the server used $(value fanout.server_cores 2) cores and the client $(value fanout.client_cores 2). Server RSS $(mb "$(value fanout.rss_open_kb 2)") MB with the streams open, $(mb "$(value fanout.rss_after_kb 2)") MB after the appends."
