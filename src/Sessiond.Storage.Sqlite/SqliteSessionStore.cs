@@ -26,6 +26,8 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
     private SqliteConnection? _writerConnection;
     private WriterStatements? _statements;
     private Task? _writerTask;
+    private Task? _checkpointTask;
+    private readonly CancellationTokenSource _stopCheckpoints = new();
     private int _disposed;
 
     /// <summary>
@@ -103,6 +105,7 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
 
             _writerConnection = connection;
             _writerTask = Task.Run(RunWriterAsync, CancellationToken.None);
+            _checkpointTask = Task.Run(RunCheckpointsAsync, CancellationToken.None);
         }
 
         return Task.CompletedTask;
@@ -153,6 +156,14 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
             await writer.ConfigureAwait(false);
         }
 
+        await _stopCheckpoints.CancelAsync().ConfigureAwait(false);
+        if (_checkpointTask is not null)
+        {
+            await _checkpointTask.ConfigureAwait(false);
+        }
+
+        _stopCheckpoints.Dispose();
+
         if (_writerConnection is not null)
         {
             try
@@ -202,6 +213,38 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
         return operation.Completion;
     }
 
+    /// <summary>
+    /// Moves the WAL into the database once a second on a connection of its own, in PASSIVE mode, which waits for
+    /// nobody. With SQLite's auto-checkpoint (every 1,000 pages) that work ran inside the commit of about one append
+    /// in a hundred and set the p99 of append latency.
+    /// </summary>
+    private async Task RunCheckpointsAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _time);
+        await using var connection = new SqliteConnection(_writerConnectionString);
+        try
+        {
+            await connection.OpenAsync(_stopCheckpoints.Token).ConfigureAwait(false);
+            await using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+            while (await timer.WaitForNextTickAsync(_stopCheckpoints.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await checkpoint.ExecuteNonQueryAsync(_stopCheckpoints.Token).ConfigureAwait(false);
+                }
+                catch (SqliteException)
+                {
+                    // Busy or locked: the next tick tries again; the WAL only grows meanwhile.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The store is closing; closing the last connection checkpoints what is left.
+        }
+    }
+
     private void ConfigureWriter(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
@@ -217,7 +260,9 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
         var synchronous = _options.Synchronous.ToUpperInvariant();
         var busyMs = (long)_options.BusyTimeout.TotalMilliseconds;
         command.CommandText =
-            $"PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {busyMs}; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;";
+            $"PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {busyMs}; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; " +
+            // Checkpoints run on their own connection (RunCheckpointsAsync), never inside a commit that a caller awaits.
+            "PRAGMA wal_autocheckpoint = 0;";
         command.ExecuteNonQuery();
     }
 }
