@@ -69,24 +69,6 @@ public sealed partial class SqliteSessionStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<StoredEvent>> ReadLastEventsAsync(string sessionId, int count, CancellationToken cancellationToken)
-    {
-        if (count <= 0)
-        {
-            return [];
-        }
-
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, json FROM events WHERE session_id = $id ORDER BY seq DESC LIMIT $count";
-        command.Parameters.AddWithValue("$id", sessionId);
-        command.Parameters.AddWithValue("$count", count);
-        var events = await ReadEventRowsAsync(command, Math.Min(count, 1024), cancellationToken).ConfigureAwait(false);
-        events.Reverse();
-        return events;
-    }
-
-    /// <inheritdoc />
     public async Task<IReadOnlyList<FeedNotice>> ReadFeedAsync(
         string appName, string userId, long afterId, int limit, CancellationToken cancellationToken)
     {

@@ -236,7 +236,7 @@ public abstract class AppendConformance(IStoreFixture fixture) : StoreConformanc
     }
 
     [Fact]
-    public async Task Read_events_pages_after_a_seq_and_reads_the_last_ones()
+    public async Task Read_events_pages_after_a_seq()
     {
         var session = await CreateAsync(Unique("app"), Unique("user"));
         for (var i = 1; i <= 10; i++)
@@ -248,15 +248,11 @@ public abstract class AppendConformance(IStoreFixture fixture) : StoreConformanc
         (await Store.ReadEventsAsync(session.Id, 3, 4, Ct)).Select(e => e.Seq).ShouldBe([4L, 5L, 6L, 7L]);
         (await Store.ReadEventsAsync(session.Id, 8, 100, Ct)).Select(e => e.Seq).ShouldBe([9L, 10L]);
         (await Store.ReadEventsAsync(session.Id, 10, 100, Ct)).ShouldBeEmpty();
-        (await Store.ReadLastEventsAsync(session.Id, 3, Ct)).Select(e => e.Seq).ShouldBe([8L, 9L, 10L]);
-        (await Store.ReadLastEventsAsync(session.Id, 50, Ct)).Select(e => e.Seq).ShouldBe(Enumerable.Range(1, 10).Select(i => (long)i));
-        (await Store.ReadLastEventsAsync(session.Id, 1, Ct)).Select(TextOf).ShouldBe(["e10"]);
     }
 
     [Fact]
     public async Task Reading_events_of_an_unknown_session_is_empty()
     {
         (await Store.ReadEventsAsync(Unique("ses"), 0, 10, Ct)).ShouldBeEmpty();
-        (await Store.ReadLastEventsAsync(Unique("ses"), 10, Ct)).ShouldBeEmpty();
     }
 }

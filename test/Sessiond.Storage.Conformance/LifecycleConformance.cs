@@ -147,7 +147,6 @@ public abstract class LifecycleConformance(IStoreFixture fixture) : StoreConform
 
         (await Store.GetSessionAsync(session.Id, Ct)).ShouldBeNull();
         (await AllEventsAsync(session.Id)).ShouldBeEmpty();
-        (await Store.ReadLastEventsAsync(session.Id, 10, Ct)).ShouldBeEmpty();
         (await Store.ListSessionsAsync(new SessionQuery { AppName = app }, Ct)).Sessions.ShouldBeEmpty();
         (await Store.GetUserStateAsync(app, user, Ct))["u"].GetInt32().ShouldBe(1);
         (await Store.GetAppStateAsync(app, Ct))["a"].GetInt32().ShouldBe(1);

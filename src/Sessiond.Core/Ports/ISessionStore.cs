@@ -38,8 +38,6 @@ public interface ISessionStore
     /// <summary>Up to <paramref name="limit"/> events with <c>seq</c> greater than <paramref name="afterSeq"/>, ascending.</summary>
     Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(string sessionId, long afterSeq, int limit, CancellationToken cancellationToken);
 
-    /// <summary>The last <paramref name="count"/> events, ascending.</summary>
-    Task<IReadOnlyList<StoredEvent>> ReadLastEventsAsync(string sessionId, int count, CancellationToken cancellationToken);
 
     /// <summary>Up to <paramref name="limit"/> notices of the user's sessions in the app with a feed id above <paramref name="afterId"/>, oldest first.</summary>
     Task<IReadOnlyList<FeedNotice>> ReadFeedAsync(string appName, string userId, long afterId, int limit, CancellationToken cancellationToken);
