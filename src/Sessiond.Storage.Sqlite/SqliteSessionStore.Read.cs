@@ -143,35 +143,20 @@ public sealed partial class SqliteSessionStore
             sql.Append(conditions++ == 0 ? " WHERE " : " AND ").Append(condition);
         }
 
-        if (query.AppName is not null)
+        void Equal(string column, string parameter, string? value)
         {
-            Where("s.app_name = $app");
-            parameters.AddWithValue("$app", query.AppName);
+            if (value is not null)
+            {
+                Where($"s.{column} = {parameter}");
+                parameters.AddWithValue(parameter, value);
+            }
         }
 
-        if (query.UserId is not null)
-        {
-            Where("s.user_id = $user");
-            parameters.AddWithValue("$user", query.UserId);
-        }
-
-        if (query.TeamId is not null)
-        {
-            Where("s.team_id = $team");
-            parameters.AddWithValue("$team", query.TeamId);
-        }
-
-        if (query.Scope is not null)
-        {
-            Where("s.scope = $scope");
-            parameters.AddWithValue("$scope", query.Scope);
-        }
-
-        if (query.Status is not null)
-        {
-            Where("s.status = $status");
-            parameters.AddWithValue("$status", query.Status);
-        }
+        Equal("app_name", "$app", query.AppName);
+        Equal("user_id", "$user", query.UserId);
+        Equal("team_id", "$team", query.TeamId);
+        Equal("scope", "$scope", query.Scope);
+        Equal("status", "$status", query.Status);
 
         if (query.Starred is { } starred)
         {
