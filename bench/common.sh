@@ -93,3 +93,17 @@ bench_replace_section() {
     { echo; echo "$begin"; cat "$section"; echo "$end"; } >>"$file"
   fi
 }
+
+# bench_build_release artifacts_dir work_dir build_log project:name ...: builds each project in Release into
+# artifacts_dir, apart from the tree's own bin/ and obj/ so a concurrent `dotnet build` cannot race it, and copies its
+# output to work_dir/name, so rebuilding the tree while a benchmark runs cannot swap the binaries under the server.
+bench_build_release() {
+  local artifacts=$1 work=$2 build_log=$3 spec project
+  shift 3
+  for spec in "$@"; do
+    project=${spec%%:*}
+    dotnet build "$project" -c Release -nologo -v:q --artifacts-path "$artifacts" >>"$build_log" 2>&1 \
+      || { cat "$build_log" >&2; bench_log "$project did not build"; return 1; }
+    cp -r "$artifacts/bin/$(basename "$project")/release" "$work/${spec##*:}"
+  done
+}

@@ -66,17 +66,10 @@ if ! command -v wrk >/dev/null; then
 fi
 
 # --- build ----------------------------------------------------------------------------------------------------------
-# Separate artifacts keep this build from racing a concurrent `dotnet build` of the solution over the same bin/ and obj/;
-# the outputs are copied, so rebuilding the tree while the harness runs cannot swap the binaries under the server.
 step_start=$SECONDS
 log "building the server and the seed tool (Release)"
-artifacts="$root/bench/load/bin/artifacts"
-dotnet build src/Sessiond.Server -c Release -nologo -v:q --artifacts-path "$artifacts" >"$work/build.log" 2>&1 \
-  || { cat "$work/build.log" >&2; die "the server did not build"; }
-dotnet build bench/Sessiond.Load.Seed -c Release -nologo -v:q --artifacts-path "$artifacts" >>"$work/build.log" 2>&1 \
-  || { cat "$work/build.log" >&2; die "the seed tool did not build"; }
-cp -r "$artifacts/bin/Sessiond.Server/release" "$work/server"
-cp -r "$artifacts/bin/Sessiond.Load.Seed/release" "$work/seed"
+bench_build_release "$root/bench/load/bin/artifacts" "$work" "$work/build.log" src/Sessiond.Server:server bench/Sessiond.Load.Seed:seed \
+  || die "the build failed"
 build_seconds=$((SECONDS - step_start))
 revision=$(bench_revision)
 

@@ -72,17 +72,10 @@ if [[ "$fd_limit" != unlimited ]] && ((fd_limit < most_connections + 1000)); the
 fi
 
 # --- build ----------------------------------------------------------------------------------------------------------
-# Separate artifacts keep this build from racing a concurrent `dotnet build` of the solution over the same bin/ and obj/;
-# the outputs are copied, so rebuilding the tree while the benchmark runs cannot swap the binaries under the server.
 step_start=$SECONDS
 log "building the server and the load client (Release)"
-artifacts="$root/bench/streams/bin/artifacts"
-dotnet build src/Sessiond.Server -c Release -nologo -v:q --artifacts-path "$artifacts" >"$work/build.log" 2>&1 \
-  || { cat "$work/build.log" >&2; die "the server did not build"; }
-dotnet build bench/Sessiond.Load.Streams -c Release -nologo -v:q --artifacts-path "$artifacts" >>"$work/build.log" 2>&1 \
-  || { cat "$work/build.log" >&2; die "the load client did not build"; }
-cp -r "$artifacts/bin/Sessiond.Server/release" "$work/server"
-cp -r "$artifacts/bin/Sessiond.Load.Streams/release" "$work/client"
+bench_build_release "$root/bench/streams/bin/artifacts" "$work" "$work/build.log" src/Sessiond.Server:server bench/Sessiond.Load.Streams:client \
+  || die "the build failed"
 build_seconds=$((SECONDS - step_start))
 revision=$(bench_revision)
 
