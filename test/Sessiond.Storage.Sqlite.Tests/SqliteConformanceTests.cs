@@ -19,3 +19,6 @@ public sealed class SqliteConcurrencyConformance(SqliteStoreFixture fixture)
 
 public sealed class SqliteFeedConformance(SqliteStoreFixture fixture)
     : FeedConformance(fixture), IClassFixture<SqliteStoreFixture>;
+
+public sealed class SqliteTurnConformance(SqliteStoreFixture fixture)
+    : TurnConformance(fixture), IClassFixture<SqliteStoreFixture>;

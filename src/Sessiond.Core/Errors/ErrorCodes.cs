@@ -12,4 +12,11 @@ public static class ErrorCodes
     public const string NotFound = "not_found";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
+    public const string SessionBusy = "session_busy";
+    public const string NotRunning = "not_running";
+    public const string QueueFull = "queue_full";
+    public const string UnknownAgent = "unknown_agent";
+    public const string UnknownModel = "unknown_model";
+    public const string ApprovalNotFound = "approval_not_found";
+    public const string ElicitationNotFound = "elicitation_not_found";
 }

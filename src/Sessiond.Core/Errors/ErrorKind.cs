@@ -17,4 +17,6 @@ public enum ErrorKind
     Unauthorized,
     /// <summary>The caller is known but may not do this (403).</summary>
     Forbidden,
+    /// <summary>A bounded queue is full; the caller may retry later (429).</summary>
+    TooMany,
 }

@@ -22,6 +22,15 @@ public static class SessionErrors
         new(ErrorKind.Unprocessable, ErrorCodes.IdempotencyKeyReused,
             "This Idempotency-Key was already used for a different request on this session.");
 
+    public static SessiondException SessionBusy(string sessionId, string status) =>
+        new(ErrorKind.Conflict, ErrorCodes.SessionBusy, $"Session '{Printable(sessionId)}' is {status}; one turn runs at a time.");
+
+    public static SessiondException NotRunning(string sessionId) =>
+        new(ErrorKind.Conflict, ErrorCodes.NotRunning, $"No turn is running on session '{Printable(sessionId)}'.");
+
+    public static SessiondException QueueFull(string what, int capacity) =>
+        new(ErrorKind.TooMany, ErrorCodes.QueueFull, $"The {what} queue is full ({capacity}); retry after the turn takes some.");
+
     [DoesNotReturn]
     public static void ThrowInvalid(string message) => throw Invalid(message);
 

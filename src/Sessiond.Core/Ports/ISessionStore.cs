@@ -9,7 +9,7 @@ namespace Sessiond.Core.Ports;
 /// Inputs arrive already validated and prepared by <see cref="SessionService"/>; the store assigns <c>seq</c>,
 /// applies state changes and usage in the same transaction as the events, and keeps idempotency keys durably.
 /// </summary>
-public interface ISessionStore
+public interface ISessionStore : ITurnStore
 {
     /// <summary>Creates or migrates the schema. Called once at start, before any other member.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);

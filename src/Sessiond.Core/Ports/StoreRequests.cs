@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sessiond.Core.Events;
+using Sessiond.Core.Sessions;
 using Sessiond.Core.State;
 
 namespace Sessiond.Core.Ports;
@@ -39,3 +40,29 @@ public sealed record IdempotencyToken(string Key, string RequestHash);
 
 /// <summary>The committed events (with <c>seq</c>) and the session's last <c>seq</c>; <see cref="Replayed"/> when an idempotency key matched.</summary>
 public sealed record AppendResult(IReadOnlyList<StoredEvent> Events, long LastSeq, bool Replayed);
+
+/// <summary>
+/// Changes to a session's run fields; null leaves a field as it is and an empty <see cref="ModelOverride"/> clears it.
+/// <see cref="FromStatuses"/>, when given, are the statuses the change may start from.
+/// </summary>
+public sealed record RunStateChange(DateTimeOffset Now)
+{
+    public string? Status { get; init; }
+
+    public IReadOnlyCollection<string>? FromStatuses { get; init; }
+
+    public string? Agent { get; init; }
+
+    public string? ModelOverride { get; init; }
+
+    public SessionPermissions? Permissions { get; init; }
+}
+
+/// <summary>A follow-up input to queue, with the idempotency key that makes a retried request harmless.</summary>
+public sealed record NewFollowup(string SessionId, string Key, string InputJson, DateTimeOffset Now);
+
+/// <summary>A queued follow-up. <see cref="Id"/> orders the queue of a session.</summary>
+public sealed record QueuedFollowup(long Id, string SessionId, string Key, string InputJson, DateTimeOffset CreatedAt);
+
+/// <summary>The follow-up as stored; <see cref="Duplicate"/> when its key had been used before.</summary>
+public sealed record FollowupReceipt(QueuedFollowup Followup, bool Duplicate);

@@ -83,6 +83,22 @@ internal static class SqliteSchema
         );
         CREATE INDEX feed_by_user ON feed (app_name, user_id, id);
         """,
+        """
+        CREATE TABLE followups (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            input BLOB NOT NULL,
+            taken INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            UNIQUE (session_id, key)
+        );
+        CREATE INDEX followups_pending ON followups (session_id, id) WHERE taken = 0;
+        CREATE TRIGGER sessions_delete_followups AFTER DELETE ON sessions
+        BEGIN
+            DELETE FROM followups WHERE session_id = old.id;
+        END;
+        """,
     ];
 
     /// <summary>The version this build migrates to.</summary>

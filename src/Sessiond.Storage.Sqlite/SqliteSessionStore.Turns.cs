@@ -1,0 +1,38 @@
+using Sessiond.Core.Ports;
+using Sessiond.Core.Sessions;
+using Sessiond.Storage.Sqlite.Turns;
+
+namespace Sessiond.Storage.Sqlite;
+
+/// <summary>The runtime's part of the store: run fields and the follow-up queue.</summary>
+public sealed partial class SqliteSessionStore
+{
+    /// <inheritdoc />
+    public Task<Session> SetRunStateAsync(string sessionId, RunStateChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return Enqueue(new SetRunStateOperation(sessionId, change, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<FollowupReceipt> EnqueueFollowupAsync(NewFollowup followup, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(followup);
+        return Enqueue(new EnqueueFollowupOperation(followup, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<QueuedFollowup?> TakeFollowupAsync(string sessionId, CancellationToken cancellationToken) =>
+        Enqueue(new TakeFollowupOperation(sessionId, cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<int> CountFollowupsAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM followups WHERE session_id = $session_id AND taken = 0";
+        command.Parameters.AddWithValue("$session_id", sessionId);
+        return Convert.ToInt32(
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
