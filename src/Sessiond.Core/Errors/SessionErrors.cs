@@ -38,7 +38,7 @@ public static class SessionErrors
     public static void ThrowTooLarge(string message) => throw TooLarge(message);
 
     /// <summary>Shortens and strips control characters so a hostile id cannot forge log lines or bloat errors.</summary>
-    internal static string Printable(string value)
+    public static string Printable(string value)
     {
         var span = value.AsSpan(0, Math.Min(value.Length, 128));
         return string.Create(span.Length, value, static (dest, src) =>

@@ -12,6 +12,7 @@ namespace Sessiond.Core.Json;
     Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(SessionEvent))]
 [JsonSerializable(typeof(List<SessionEvent>))]
+[JsonSerializable(typeof(List<EventPart>))]
 [JsonSerializable(typeof(Session))]
 [JsonSerializable(typeof(Dictionary<string, JsonElement>))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, JsonElement>))]

@@ -5,6 +5,9 @@ namespace Sessiond.Runtime.Tools;
 /// <summary>The built-in toolset: read and write session state, and tell the time.</summary>
 public sealed class BuiltinTools : IToolset
 {
+    /// <summary>How many tools the set holds.</summary>
+    public const int Count = 3;
+
     public IReadOnlyList<IAgentTool> Tools { get; } = [new GetState(), new SetState(), new CurrentTime()];
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

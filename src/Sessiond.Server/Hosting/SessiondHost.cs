@@ -2,6 +2,7 @@ using Sessiond.Server.Adk;
 using Sessiond.Server.Auth;
 using Sessiond.Server.Native;
 using Sessiond.Server.Operations;
+using Sessiond.Server.Runtime;
 using Sessiond.Server.SessionManager;
 using Sessiond.Server.Streams;
 
@@ -16,6 +17,7 @@ public static partial class SessiondHost
     private static readonly Dictionary<string, string> SwitchMappings = new()
     {
         ["--data-dir"] = "Sessiond:Storage:DataDir",
+        ["--agents-dir"] = "Sessiond:Agents:Directory",
     };
 
     /// <summary>Creates the application from command-line arguments; <paramref name="configure"/> lets tests adjust the builder.</summary>
@@ -56,6 +58,7 @@ public static partial class SessiondHost
         NativeSessionsApi.Map(app);
         NativeAppsApi.Map(app);
         SessionStreamsApi.Map(app);
+        NativeTurnsApi.Map(app);
         AdkApi.Map(app);
         AdkApi.Map(app.MapGroup("/api"));
         SignedSessionManagerApi.Map(app);

@@ -22,6 +22,8 @@ public sealed record SessiondOptions
     public Auth.RateLimitOptions RateLimit { get; init; } = new();
 
     public Auth.CorsOptions Cors { get; init; } = new();
+
+    public AgentsOptions Agents { get; init; } = new();
 }
 
 /// <summary>The <c>Sessiond:Storage</c> section: which provider, and where it keeps its data.</summary>
@@ -35,4 +37,11 @@ public sealed record StorageOptions
 
     /// <summary>SQLite <c>synchronous</c>: <c>NORMAL</c> survives a process crash; <c>FULL</c> also survives power loss.</summary>
     public string Synchronous { get; init; } = "NORMAL";
+}
+
+/// <summary>Where agent files live: <c>Sessiond:Agents</c>.</summary>
+public sealed record AgentsOptions
+{
+    /// <summary>The folder of <c>&lt;app&gt;.yaml</c> files; <c>--agents-dir</c> sets it.</summary>
+    public string Directory { get; init; } = "./agents";
 }

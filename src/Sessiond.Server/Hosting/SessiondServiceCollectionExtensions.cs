@@ -5,6 +5,7 @@ using Sessiond.Core.Ports;
 using Sessiond.Core.Sessions;
 using Sessiond.Server.Auth;
 using Sessiond.Server.Http;
+using Sessiond.Server.Runtime;
 using Sessiond.Server.Streams;
 using Sessiond.Storage.Sqlite;
 
@@ -35,6 +36,7 @@ public static class SessiondServiceCollectionExtensions
         services.AddSingleton<StoreReadiness>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreReadiness>());
         services.AddHostedService(sp => sp.GetRequiredService<StreamHub>());
+        services.AddSessiondRuntime(options.Agents);
 
         services.AddProblemDetails(ProblemMapping.Customize);
         services.AddExceptionHandler<SessiondExceptionHandler>();

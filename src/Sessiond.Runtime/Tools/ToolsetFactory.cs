@@ -1,0 +1,18 @@
+using Sessiond.Runtime.Agents;
+
+namespace Sessiond.Runtime.Tools;
+
+/// <summary>Starts the toolsets an agent names, for one turn.</summary>
+public class ToolsetFactory
+{
+    /// <summary>Starts <paramref name="definition"/>; the caller disposes the result when the turn ends.</summary>
+    public virtual Task<IToolset> StartAsync(ToolsetDefinition definition, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return definition.Type switch
+        {
+            ToolsetDefinition.Builtin => Task.FromResult<IToolset>(new BuiltinTools()),
+            _ => throw new NotSupportedException($"Toolset type '{definition.Type}' is not available in this build."),
+        };
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+using Sessiond.Core.Ports;
+using Sessiond.Core.Sessions;
+using Sessiond.Runtime.Agents;
+using Sessiond.Runtime.Models;
+using Sessiond.Runtime.Tools;
+
+namespace Sessiond.Runtime.Turns;
+
+/// <summary>What turns run with; one instance per host.</summary>
+public sealed record TurnServices(
+    SessionService Sessions,
+    ISessionStore Store,
+    AgentCatalog Catalog,
+    ModelClientFactory Models,
+    ToolsetFactory Toolsets,
+    TraceRecorder Traces,
+    TimeProvider Time,
+    ILogger Logger,
+    ILiveBroadcaster? Live = null)
+{
+    /// <summary>How many steer messages may wait for the next model call.</summary>
+    public int SteerCapacity { get; init; } = 16;
+}
