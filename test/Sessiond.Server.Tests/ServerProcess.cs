@@ -18,9 +18,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private readonly Lock _outputLock = new();
     private Process? _process;
 
-    private ServerProcess(string dataDir)
+    private readonly string[] _extraArgs;
+
+    private ServerProcess(string dataDir, string[] extraArgs)
     {
         DataDir = dataDir;
+        _extraArgs = extraArgs;
     }
 
     /// <summary>The data directory every start of this server uses.</summary>
@@ -35,10 +38,13 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>The path of the server assembly that is run.</summary>
     public static string ServerAssembly => Path.Combine(AppContext.BaseDirectory, "sessiond.dll");
 
-    /// <summary>Starts the server on <paramref name="dataDir"/> and waits, up to <paramref name="timeout"/>, until it listens.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDir, TimeSpan timeout)
+    /// <summary>
+    /// Starts the server on <paramref name="dataDir"/> with <paramref name="extraArgs"/> (on every start) and waits, up to
+    /// <paramref name="timeout"/>, until it listens.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string dataDir, TimeSpan timeout, params string[] extraArgs)
     {
-        var server = new ServerProcess(dataDir);
+        var server = new ServerProcess(dataDir, extraArgs);
         try
         {
             await server.StartProcessAsync(timeout);
@@ -117,6 +123,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             [
                 ServerAssembly, "--urls", "http://127.0.0.1:0", "--data-dir", DataDir,
                 "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
+                .. _extraArgs,
             ])
         {
             start.ArgumentList.Add(argument);
