@@ -80,9 +80,10 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
         var session = await services.Sessions.RequireSessionAsync(caller, sessionId, cancellationToken);
         Resolve(session, null, null);
         RequireInput(input);
-        if (string.IsNullOrEmpty(idempotencyKey) || idempotencyKey.Length > 200)
+        var maxKey = services.Sessions.Limits.MaxIdempotencyKeyLength;
+        if (string.IsNullOrEmpty(idempotencyKey) || idempotencyKey.Length > maxKey)
         {
-            throw SessionErrors.Invalid("A follow-up needs an Idempotency-Key header of 1 to 200 characters.");
+            throw SessionErrors.Invalid($"A follow-up needs an Idempotency-Key header of 1 to {maxKey} characters.");
         }
 
         var invocationId = IdGenerator.NewId("inv", services.Time);
