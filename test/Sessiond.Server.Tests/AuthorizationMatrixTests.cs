@@ -32,6 +32,8 @@ public sealed class AuthorizationMatrixTests(AuthServer server) : IClassFixture<
         { "GET", "/apps/{app}/users/alice/sessions/{id}", null },
         { "PATCH", "/apps/{app}/users/alice/sessions/{id}", """{"stateDelta":{"x":1}}""" },
         { "GET", "/api/apps/{app}/users/alice/sessions/{id}", null },
+        { "GET", "/v1/sessions/{id}/status", null },
+        { "POST", "/v1/sessions/{id}/turns#echo", """{"input":"hi"}""" },
     };
 
     [Theory]
@@ -40,9 +42,10 @@ public sealed class AuthorizationMatrixTests(AuthServer server) : IClassFixture<
     {
         foreach (var who in Enum.GetValues<Who>())
         {
-            var app = SessiondServer.NewId("app");
+            // Routes marked #echo need an app with agents.
+            var app = route.EndsWith("#echo", StringComparison.Ordinal) ? "echo" : SessiondServer.NewId("app");
             var id = await CreateAlicesTeamSessionAsync(app);
-            var path = route.Replace("{id}", id).Replace("{app}", app).Replace("#partial", "");
+            var path = route.Replace("{id}", id).Replace("{app}", app).Replace("#partial", "").Replace("#echo", "");
             using var request = new HttpRequestMessage(new HttpMethod(method), path);
             if (body is not null)
             {
