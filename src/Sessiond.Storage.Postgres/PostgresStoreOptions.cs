@@ -40,12 +40,12 @@ public sealed partial record PostgresStoreOptions
 
         if (DeliveryTimeout <= TimeSpan.Zero || DeliveryTimeout > TimeSpan.FromMinutes(1))
         {
-            return "Sessiond:Storage:DeliveryTimeout must be above 0 and at most 1 minute (default 00:00:05).";
+            return "PostgresStoreOptions.DeliveryTimeout must be above 0 and at most 1 minute (default 00:00:05).";
         }
 
         if (MaxReconnectDelay <= TimeSpan.Zero || MaxReconnectDelay > TimeSpan.FromMinutes(5))
         {
-            return "Sessiond:Storage:MaxReconnectDelay must be above 0 and at most 5 minutes (default 00:00:05).";
+            return "PostgresStoreOptions.MaxReconnectDelay must be above 0 and at most 5 minutes (default 00:00:05).";
         }
 
         return null;

@@ -18,9 +18,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private readonly Lock _outputLock = new();
     private Process? _process;
 
-    private ServerProcess(string dataDir)
+    private readonly IReadOnlyList<string> _extraArguments;
+
+    private ServerProcess(string dataDir, IReadOnlyList<string>? extraArguments)
     {
         DataDir = dataDir;
+        _extraArguments = extraArguments ?? [];
     }
 
     /// <summary>The data directory every start of this server uses.</summary>
@@ -35,10 +38,13 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>The path of the server assembly that is run.</summary>
     public static string ServerAssembly => Path.Combine(AppContext.BaseDirectory, "sessiond.dll");
 
-    /// <summary>Starts the server on <paramref name="dataDir"/> and waits, up to <paramref name="timeout"/>, until it listens.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDir, TimeSpan timeout)
+    /// <summary>
+    /// Starts the server on <paramref name="dataDir"/> and waits, up to <paramref name="timeout"/>, until it listens.
+    /// <paramref name="extraArguments"/> go on its command line after the standard ones (another store, for example).
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string dataDir, TimeSpan timeout, IReadOnlyList<string>? extraArguments = null)
     {
-        var server = new ServerProcess(dataDir);
+        var server = new ServerProcess(dataDir, extraArguments);
         try
         {
             await server.StartProcessAsync(timeout);
@@ -118,6 +124,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
                 ServerAssembly, "--urls", "http://127.0.0.1:0", "--data-dir", DataDir,
                 "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
             ])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var argument in _extraArguments)
         {
             start.ArgumentList.Add(argument);
         }
