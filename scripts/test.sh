@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 # PostgreSQL's server binaries: Debian's package, installed when missing (CI runs as root with apt reachable).
-find_pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+find_pgbin() { { ls -d /usr/lib/postgresql/*/bin 2>/dev/null || true; } | sort -V | tail -1; }
 
 start_postgres() {
     local pgbin; pgbin=$(find_pgbin)
