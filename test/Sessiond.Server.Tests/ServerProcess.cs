@@ -18,12 +18,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private readonly Lock _outputLock = new();
     private Process? _process;
 
-    private readonly string[] _extraArgs;
+    private readonly IReadOnlyList<string> _extraArguments;
 
-    private ServerProcess(string dataDir, string[] extraArgs)
+    private ServerProcess(string dataDir, IReadOnlyList<string>? extraArguments)
     {
         DataDir = dataDir;
-        _extraArgs = extraArgs;
+        _extraArguments = extraArguments ?? [];
     }
 
     /// <summary>The data directory every start of this server uses.</summary>
@@ -39,12 +39,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static string ServerAssembly => Path.Combine(AppContext.BaseDirectory, "sessiond.dll");
 
     /// <summary>
-    /// Starts the server on <paramref name="dataDir"/> with <paramref name="extraArgs"/> (on every start) and waits, up to
-    /// <paramref name="timeout"/>, until it listens.
+    /// Starts the server on <paramref name="dataDir"/> and waits, up to <paramref name="timeout"/>, until it listens.
+    /// <paramref name="extraArguments"/> go on its command line after the standard ones (another store, for example).
     /// </summary>
-    public static async Task<ServerProcess> StartAsync(string dataDir, TimeSpan timeout, params string[] extraArgs)
+    public static async Task<ServerProcess> StartAsync(string dataDir, TimeSpan timeout, IReadOnlyList<string>? extraArguments = null)
     {
-        var server = new ServerProcess(dataDir, extraArgs);
+        var server = new ServerProcess(dataDir, extraArguments);
         try
         {
             await server.StartProcessAsync(timeout);
@@ -123,8 +123,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
             [
                 ServerAssembly, "--urls", "http://127.0.0.1:0", "--data-dir", DataDir,
                 "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
-                .. _extraArgs,
             ])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var argument in _extraArguments)
         {
             start.ArgumentList.Add(argument);
         }

@@ -15,7 +15,7 @@ public sealed class TurnRecoveryTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _server = await ServerProcess.StartAsync(_dataDir, StartTimeout, "--agents-dir", _agentsDir);
+        _server = await ServerProcess.StartAsync(_dataDir, StartTimeout, ["--agents-dir", _agentsDir]);
         _http = new HttpClient { BaseAddress = _server.BaseAddress };
     }
 

@@ -10,6 +10,14 @@ namespace Sessiond.Core.Ports;
 public interface ICommitListener
 {
     void OnCommitted(CommittedChange change);
+
+    /// <summary>
+    /// Told that commits may have been missed: a provider that hears other nodes' commits over a connection lost that
+    /// connection for a while and has it back. Listeners re-read from the store whatever they serve. Must not block.
+    /// </summary>
+    void OnChangesMissed()
+    {
+    }
 }
 
 /// <summary>One committed write: its durable feed notice and, for appends and creates, the events it stored.</summary>

@@ -29,14 +29,39 @@ public sealed record SessiondOptions
 /// <summary>The <c>Sessiond:Storage</c> section: which provider, and where it keeps its data.</summary>
 public sealed record StorageOptions
 {
-    /// <summary><c>sqlite</c> (the default).</summary>
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    /// <summary>True when <see cref="Provider"/> names PostgreSQL.</summary>
+    public bool IsPostgres => string.Equals(Provider, Postgres, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary><c>sqlite</c> (the default) or <c>postgres</c>.</summary>
     public string Provider { get; init; } = "sqlite";
+
+    /// <summary>The Npgsql connection string for <c>postgres</c>; it may hold a password, so it is never printed.</summary>
+    public string? ConnectionString { get; init; }
+
+    /// <summary>The PostgreSQL schema that holds the tables (default <c>public</c>); nodes that share sessions share it.</summary>
+    public string Schema { get; init; } = "public";
 
     /// <summary>The SQLite data directory; <c>--data-dir</c> and <c>SESSIOND_DATA_DIR</c> set it too.</summary>
     public string DataDir { get; init; } = "./data";
 
     /// <summary>SQLite <c>synchronous</c>: <c>NORMAL</c> survives a process crash; <c>FULL</c> also survives power loss.</summary>
     public string Synchronous { get; init; } = "NORMAL";
+
+    /// <summary>The PostgreSQL store's options.</summary>
+    public Storage.Postgres.PostgresStoreOptions ToPostgres() => new() { ConnectionString = ConnectionString ?? "", Schema = Schema };
+
+    // The connection string may hold a password.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Provider = ").Append(Provider).Append(", DataDir = ").Append(DataDir)
+            .Append(", Synchronous = ").Append(Synchronous)
+            .Append(", ConnectionString = ").Append(ConnectionString is null ? "null" : "***")
+            .Append(", Schema = ").Append(Schema);
+        return true;
+    }
 }
 
 /// <summary>Where agent files live: <c>Sessiond:Agents</c>.</summary>

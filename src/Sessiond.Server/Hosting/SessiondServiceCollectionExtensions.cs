@@ -7,6 +7,7 @@ using Sessiond.Server.Auth;
 using Sessiond.Server.Http;
 using Sessiond.Server.Runtime;
 using Sessiond.Server.Streams;
+using Sessiond.Storage.Postgres;
 using Sessiond.Storage.Sqlite;
 
 namespace Sessiond.Server.Hosting;
@@ -26,10 +27,22 @@ public static class SessiondServiceCollectionExtensions
         services.AddSingleton(options.Streams);
         services.AddSingleton<StreamHub>();
         services.AddSingleton<ILiveBroadcaster>(sp => sp.GetRequiredService<StreamHub>());
-        services.AddSingleton<ISessionStore>(sp => new SqliteSessionStore(
-            new SqliteStoreOptions { DataDirectory = options.Storage.DataDir, Synchronous = options.Storage.Synchronous },
-            sp.GetRequiredService<StreamHub>(),
-            sp.GetRequiredService<TimeProvider>()));
+        if (options.Storage.IsPostgres)
+        {
+            services.AddSingleton<ISessionStore>(sp => new PostgresSessionStore(
+                options.Storage.ToPostgres(),
+                sp.GetRequiredService<StreamHub>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<PostgresSessionStore>>()));
+        }
+        else
+        {
+            services.AddSingleton<ISessionStore>(sp => new SqliteSessionStore(
+                new SqliteStoreOptions { DataDirectory = options.Storage.DataDir, Synchronous = options.Storage.Synchronous },
+                sp.GetRequiredService<StreamHub>(),
+                sp.GetRequiredService<TimeProvider>()));
+        }
+
         services.AddSingleton<SessionService>();
         services.AddSessiondAuthentication(options.Auth, options.RateLimit, options.Cors);
         services.AddAuthentication().AddHmacAuthentication(options.Auth.Hmac);
@@ -59,10 +72,15 @@ public static class SessiondServiceCollectionExtensions
 
     private static void Validate(SessiondOptions options)
     {
-        if (!string.Equals(options.Storage.Provider, "sqlite", StringComparison.OrdinalIgnoreCase))
+        if (!options.Storage.IsPostgres && !string.Equals(options.Storage.Provider, StorageOptions.Sqlite, StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidOperationException(
-                $"Sessiond:Storage:Provider '{options.Storage.Provider}' is not supported; use 'sqlite'.");
+                $"Sessiond:Storage:Provider '{options.Storage.Provider}' is not supported; use 'sqlite' (one node, the default) or 'postgres' (several nodes).");
+        }
+
+        if (options.Storage.IsPostgres && options.Storage.ToPostgres().Validate() is { } postgresProblem)
+        {
+            throw new InvalidOperationException(postgresProblem);
         }
 
         if (options.Storage.Synchronous.ToUpperInvariant() is not ("NORMAL" or "FULL"))

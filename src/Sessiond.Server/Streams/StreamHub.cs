@@ -45,6 +45,18 @@ public sealed partial class StreamHub : ICommitListener, ILiveBroadcaster, IHost
     /// <inheritdoc />
     public void OnCommitted(CommittedChange change) => _dispatch.Writer.TryWrite(() => Deliver(change));
 
+    /// <summary>
+    /// Commits of other nodes may have gone unheard: every subscriber is marked lagging and woken, so each re-reads the
+    /// store after its own cursor (events, status and deletion for a session; notices for a feed).
+    /// </summary>
+    public void OnChangesMissed() => _dispatch.Writer.TryWrite(() =>
+    {
+        foreach (var topic in _sessions.Values.Concat(_users.Values))
+        {
+            topic.Resync();
+        }
+    });
+
     /// <inheritdoc />
     public void BroadcastPartial(string sessionId, SessionEvent partial) =>
         _dispatch.Writer.TryWrite(() =>
@@ -183,6 +195,14 @@ public sealed partial class StreamHub : ICommitListener, ILiveBroadcaster, IHost
             foreach (var subscriber in Volatile.Read(ref _subscribers))
             {
                 subscriber.Offer(frame);
+            }
+        }
+
+        public void Resync()
+        {
+            foreach (var subscriber in Volatile.Read(ref _subscribers))
+            {
+                subscriber.Resync();
             }
         }
 

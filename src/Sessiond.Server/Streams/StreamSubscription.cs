@@ -43,6 +43,13 @@ public sealed class StreamSubscription : IDisposable
         }
     }
 
+    /// <summary>Makes the subscriber catch up from the store, as if frames had been dropped, and wakes it to do so.</summary>
+    internal void Resync()
+    {
+        Volatile.Write(ref _lagging, 1);
+        _frames.Writer.TryWrite(SseFrames.Ping);
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
