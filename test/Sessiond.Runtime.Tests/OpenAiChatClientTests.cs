@@ -182,6 +182,21 @@ public sealed class OpenAiChatClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stream_broken_before_anything_reached_the_caller_is_retried_afresh()
+    {
+        server.Enqueue(
+            FakeReply.Stream().ToolCallStart(0, "call_stale", "stale").ToolCallArguments(0, "{\"a\":").Abort(),
+            FakeReply.Stream().ToolCall(0, "call_fresh", "fresh", "{}").Finish("tool_calls").Usage(1, 1).Done());
+        using var client = Client();
+
+        var updates = await Collect(client.GetStreamingResponseAsync(Hello, cancellationToken: TestToken));
+
+        var call = updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().ShouldHaveSingleItem();
+        (call.CallId, call.Name, call.Exception).ShouldBe(("call_fresh", "fresh", null));
+        server.Requests.Count.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task A_refused_connection_is_model_unavailable()
     {
         var closed = await FakeOpenAiServer.StartAsync(TestToken);

@@ -120,6 +120,7 @@ public sealed class OpenAiChatClient : IChatClient
                     }
 
                     attempt++;
+                    stream = new StreamState(); // drop tool-call fragments of the failed attempt
                     await DelayAsync(delay, cancellationToken, linked.Token);
                     continue;
                 }
