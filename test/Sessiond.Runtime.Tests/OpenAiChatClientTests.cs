@@ -169,6 +169,19 @@ public sealed class OpenAiChatClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rate_limited_with_a_long_retry_after_fails_at_once_as_model_rate_limited()
+    {
+        server.Enqueue(FakeReply.Error(429, "Quota exceeded.", retryAfter: TimeSpan.FromMinutes(1)), FakeReply.Completion("never"));
+        using var client = Client();
+
+        var error = await Should.ThrowAsync<ModelException>(() => Collect(client.GetStreamingResponseAsync(Hello, cancellationToken: TestToken)));
+
+        error.Code.ShouldBe(ModelException.RateLimited);
+        error.Message.ShouldContain("Quota exceeded.");
+        server.Requests.Count.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task Server_errors_past_the_retries_are_model_unavailable()
     {
         server.Enqueue(FakeReply.Error(500, "boom"), FakeReply.Error(502, "boom"), FakeReply.Error(503, "boom"), FakeReply.Completion("too late"));
