@@ -13,6 +13,7 @@ public class ModelClientFactory(TimeProvider time)
         return model.Provider switch
         {
             "echo" or "scripted" => new OfflineChatClient(model, time),
+            "openai" => new OpenAiChatClient(model, time),
             _ => throw new ModelException(ModelException.Failed, $"Provider '{model.Provider}' is not available in this build."),
         };
     }
