@@ -38,6 +38,7 @@ internal sealed class TurnRunner
     private readonly List<SessionEvent> _history = [];
     private readonly Dictionary<string, JsonElement> _state;
     private readonly StringBuilder _streamed = new();
+    private readonly Dictionary<string, string> _badArguments = [];
     private List<IToolset> _toolsets = [];
     private string _traceId = "";
     private string? _turnSpanId;
@@ -213,11 +214,18 @@ internal sealed class TurnRunner
                             Broadcast(text.Text);
                             break;
                         case FunctionCallContent call:
+                            var callId = string.IsNullOrEmpty(call.CallId) ? IdGenerator.NewId("call", _services.Time) : call.CallId;
+                            if (call.Exception is not null)
+                            {
+                                // The model sent arguments that are not a JSON object; the call is answered with the error.
+                                _badArguments[callId] = call.Exception.Message;
+                            }
+
                             calls.Add(new EventPart
                             {
                                 FunctionCall = new FunctionCall
                                 {
-                                    Id = string.IsNullOrEmpty(call.CallId) ? IdGenerator.NewId("call", _services.Time) : call.CallId,
+                                    Id = callId,
                                     Name = call.Name,
                                     Args = JsonSerializer.SerializeToElement(call.Arguments ?? new Dictionary<string, object?>()),
                                 },
@@ -315,6 +323,11 @@ internal sealed class TurnRunner
         if (decision == ApprovalDecision.Reject)
         {
             return ToolResult.Failure($"The user rejected the call to '{call.Name}'.");
+        }
+
+        if (_badArguments.TryGetValue(call.Id ?? "", out var problem))
+        {
+            return ToolResult.Failure($"The arguments of the call to '{call.Name}' were not a JSON object: {problem}");
         }
 
         if (call.Name is null || !tools.TryGetValue(call.Name, out var tool))
