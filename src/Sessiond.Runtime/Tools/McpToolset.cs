@@ -156,7 +156,7 @@ public sealed class McpToolset : IToolset
             }
         }
 
-        _callGate.Dispose();
+        // _callGate is not disposed: a call cut short by this dispose still releases it on its way out.
     }
 
     private async Task EnsureExitedAsync(int processId)
