@@ -38,7 +38,7 @@ internal sealed class TurnRunner
     private readonly List<SessionEvent> _history = [];
     private readonly Dictionary<string, JsonElement> _state;
     private readonly StringBuilder _streamed = new();
-    private List<IToolset> _toolsets = [];
+    private readonly List<IToolset> _toolsets = [];
     private string _traceId = "";
     private string? _turnSpanId;
 
@@ -72,7 +72,7 @@ internal sealed class TurnRunner
 
             var pending = PendingWork.From(_history);
             using var client = _services.Models.Create(_model);
-            _toolsets = await StartToolsetsAsync();
+            await StartToolsetsAsync();
             var tools = _toolsets.SelectMany(t => t.Tools).GroupBy(t => t.Name).Select(g => g.First()).ToDictionary(t => t.Name);
 
             if (pending is { AllDecided: true, PendingStep: { } resumed })
@@ -133,6 +133,7 @@ internal sealed class TurnRunner
     private static string? ErrorCodeOf(Exception e) => e switch
     {
         ModelException model => model.Code,
+        ToolsetException => ToolsetException.Code,
         OperationCanceledException => null,
         Core.Errors.SessiondException => null,
         _ => "tool_error",
@@ -158,16 +159,17 @@ internal sealed class TurnRunner
         }
     }
 
-    private async Task<List<IToolset>> StartToolsetsAsync()
+    /// <summary>
+    /// Starts the agent's toolsets into <see cref="_toolsets"/> one by one, so those started before one that fails are
+    /// still stopped when the turn ends (an MCP server left running would outlive the turn).
+    /// </summary>
+    private async Task StartToolsetsAsync()
     {
-        var started = new List<IToolset>();
         foreach (var name in _agent.Tools)
         {
             var definition = _app.Toolsets.GetValueOrDefault(name) ?? new ToolsetDefinition(name, ToolsetDefinition.Builtin);
-            started.Add(await _services.Toolsets.StartAsync(definition, Cancelled));
+            _toolsets.Add(await _services.Toolsets.StartAsync(definition, Cancelled));
         }
-
-        return started;
     }
 
     private async Task InjectSteersAsync()
