@@ -35,7 +35,15 @@ public sealed class McpToolset : IToolset
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(2);
 
     /// <summary>How long the server may take to start and answer the MCP handshake.</summary>
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long the first <c>server/discover</c> probe may wait before the SDK falls back to <c>initialize</c>. The SDK's
+    /// 5 s default breaks servers of the newest protocol revision that take longer to start (a cold <c>npx</c> or
+    /// <c>dotnet</c>): they read the probe late, answer it, and then refuse the fallback <c>initialize</c>. Servers of
+    /// older revisions answer the probe at once with "method not found", so a long wait costs them nothing.
+    /// </summary>
+    private static readonly TimeSpan DiscoverProbeTimeout = TimeSpan.FromSeconds(30);
 
     private const int StderrTailLines = 10;
 
@@ -122,6 +130,7 @@ public sealed class McpToolset : IToolset
                 Version = typeof(McpToolset).Assembly.GetName().Version?.ToString() ?? "0.0.0",
             },
             InitializationTimeout = StartTimeout,
+            DiscoverProbeTimeout = DiscoverProbeTimeout,
             // Form mode only: a question with a JSON schema is what the session's elicitation flow can ask.
             Capabilities = new ClientCapabilities { Elicitation = new ElicitationCapability { Form = new FormElicitationCapability() } },
             // The handler lives as long as the client, so it finds the call it belongs to through _current.
