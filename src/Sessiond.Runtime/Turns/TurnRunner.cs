@@ -39,7 +39,7 @@ internal sealed class TurnRunner
     private readonly Dictionary<string, JsonElement> _state;
     private readonly StringBuilder _streamed = new();
     private readonly Dictionary<string, string> _badArguments = [];
-    private List<IToolset> _toolsets = [];
+    private readonly List<IToolset> _toolsets = [];
     private string _traceId = "";
     private string? _turnSpanId;
 
@@ -73,7 +73,7 @@ internal sealed class TurnRunner
 
             var pending = PendingWork.From(_history);
             using var client = _services.Models.Create(_model);
-            _toolsets = await StartToolsetsAsync();
+            await StartToolsetsAsync();
             var tools = _toolsets.SelectMany(t => t.Tools).GroupBy(t => t.Name).Select(g => g.First()).ToDictionary(t => t.Name);
 
             if (pending is { AllDecided: true, PendingStep: { } resumed })
@@ -134,6 +134,7 @@ internal sealed class TurnRunner
     private static string? ErrorCodeOf(Exception e) => e switch
     {
         ModelException model => model.Code,
+        ToolsetException => ToolsetException.Code,
         OperationCanceledException => null,
         Core.Errors.SessiondException => null,
         _ => "tool_error",
@@ -159,16 +160,17 @@ internal sealed class TurnRunner
         }
     }
 
-    private async Task<List<IToolset>> StartToolsetsAsync()
+    /// <summary>
+    /// Starts the agent's toolsets into <see cref="_toolsets"/> one by one, so those started before one that fails are
+    /// still stopped when the turn ends (an MCP server left running would outlive the turn).
+    /// </summary>
+    private async Task StartToolsetsAsync()
     {
-        var started = new List<IToolset>();
         foreach (var name in _agent.Tools)
         {
             var definition = _app.Toolsets.GetValueOrDefault(name) ?? new ToolsetDefinition(name, ToolsetDefinition.Builtin);
-            started.Add(await _services.Toolsets.StartAsync(definition, Cancelled));
+            _toolsets.Add(await _services.Toolsets.StartAsync(definition, Cancelled));
         }
-
-        return started;
     }
 
     private async Task InjectSteersAsync()
