@@ -25,7 +25,6 @@ public sealed class McpToolsetTests(SharedMcpTestServer shared) : IClassFixture<
     [Fact]
     public async Task Lists_the_servers_tools_with_their_descriptions_and_schemas()
     {
-
         Shared.Tools.Select(tool => tool.Name).ShouldBe(["echo", "add", "fail", "ask_name", "slow", "env", "pid"], ignoreOrder: true);
         var add = Tool(Shared, "add");
         add.Description.ShouldBe("Adds two integers.");
@@ -38,7 +37,6 @@ public sealed class McpToolsetTests(SharedMcpTestServer shared) : IClassFixture<
     [Fact]
     public async Task Echo_returns_the_text_as_content()
     {
-
         var result = await CallAsync(Shared, "echo", """{"text":"hi there"}""");
 
         result.StateDelta.ShouldBeNull();
@@ -49,7 +47,6 @@ public sealed class McpToolsetTests(SharedMcpTestServer shared) : IClassFixture<
     [Fact]
     public async Task Add_returns_its_structured_content()
     {
-
         var result = await CallAsync(Shared, "add", """{"a":2,"b":40}""");
 
         result.Response.GetProperty("value").GetInt32().ShouldBe(42);
@@ -58,7 +55,6 @@ public sealed class McpToolsetTests(SharedMcpTestServer shared) : IClassFixture<
     [Fact]
     public async Task A_tool_error_is_a_result_the_model_sees()
     {
-
         var result = await CallAsync(Shared, "fail", "{}");
 
         result.Response.GetProperty("isError").GetBoolean().ShouldBeTrue();
