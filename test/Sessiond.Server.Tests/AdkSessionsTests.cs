@@ -104,8 +104,9 @@ public sealed class AdkSessionsTests(SessiondServer server) : IClassFixture<Sess
         await _http.PostJsonAsync($"/apps/{app}/users/bob/sessions/{adkMade}", """{"fromAdk":true}""");
         var read = await server.Client.GetSessionAsync(adkMade);
         read.Session.State["fromAdk"].GetBoolean().ShouldBeTrue();
-        (await (await _http.GetAsync("/list-apps")).ShouldBeJsonAsync(HttpStatusCode.OK))
-            .EnumerateArray().Select(a => a.GetString()).ShouldContain(app);
+        // ADK's list-apps names the apps with agents to chat with; the native list names every app with sessions.
+        (await (await _http.GetAsync("/v1/apps")).ShouldBeJsonAsync(HttpStatusCode.OK))
+            .GetProperty("apps").EnumerateArray().Select(a => a.GetString()).ShouldContain(app);
     }
 
     [Fact]

@@ -10,14 +10,16 @@ namespace Sessiond.Server.Adk;
 
 /// <summary>
 /// The ADK-compatible session routes, mapped at the root and again under <c>/api</c>, so the ADK web UI and ADK REST
-/// clients work unchanged. Sessions are shared with the native surface: both read and write the same store.
+/// clients work unchanged. Sessions are shared with the native surface: both read and write the same store. Runs are in
+/// <see cref="AdkRunApi"/>, the UI's other routes in <see cref="AdkDevApi"/>.
 /// </summary>
 public static class AdkApi
 {
     public static void Map(IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("").WithSurfaceErrors(AdkErrors.ToResult);
-        group.MapGet("/list-apps", ListAppsAsync);
+        AdkDevApi.Map(group);
+        AdkRunApi.Map(group);
         var sessions = group.MapGroup("/apps/{app}/users/{user}/sessions");
         sessions.MapPost("/", CreateAsync);
         sessions.MapGet("/", ListAsync);
@@ -26,9 +28,6 @@ public static class AdkApi
         sessions.MapPatch("/{id}", UpdateAsync);
         sessions.MapDelete("/{id}", DeleteAsync);
     }
-
-    public static async Task<IResult> ListAppsAsync(HttpContext context, SessionService sessions) =>
-        TypedResults.Json(new List<string>(await sessions.ListAppsAsync(context.Caller(), context.RequestAborted)), ServerJsonContext.Default.ListString);
 
     public static async Task<AdkSessionResult> CreateAsync(string app, string user, HttpRequest request, SessionService sessions)
     {

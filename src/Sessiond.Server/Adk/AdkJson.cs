@@ -23,8 +23,7 @@ public static class AdkJson
         writer.WriteString("id", session.Id);
         writer.WriteString("appName", session.AppName);
         writer.WriteString("userId", session.UserId);
-        writer.WritePropertyName("state");
-        JsonSerializer.Serialize(writer, session.State, SessiondJsonContext.Default.IReadOnlyDictionaryStringJsonElement);
+        WriteState(writer, session);
         writer.WriteStartArray("events");
         if (pages is not null)
         {
@@ -41,6 +40,35 @@ public static class AdkJson
 
         writer.WriteEndArray();
         writer.WriteNumber("lastUpdateTime", ToSeconds(session.UpdatedAt));
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The ADK web UI's key for a session's label: <c>state.__session_metadata__.displayName</c>.</summary>
+    public const string SessionMetadataKey = "__session_metadata__";
+
+    /// <summary>
+    /// Writes the session's state. A session with a title and no <see cref="SessionMetadataKey"/> of its own shows the
+    /// title as its <c>displayName</c>, so the ADK web UI labels it; this is a view of the title, never stored as state.
+    /// </summary>
+    private static void WriteState(Utf8JsonWriter writer, Session session)
+    {
+        writer.WritePropertyName("state");
+        if (session.Title is null || session.State.ContainsKey(SessionMetadataKey))
+        {
+            JsonSerializer.Serialize(writer, session.State, SessiondJsonContext.Default.IReadOnlyDictionaryStringJsonElement);
+            return;
+        }
+
+        writer.WriteStartObject();
+        foreach (var (key, value) in session.State)
+        {
+            writer.WritePropertyName(key);
+            value.WriteTo(writer);
+        }
+
+        writer.WriteStartObject(SessionMetadataKey);
+        writer.WriteString("displayName", session.Title);
+        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 
