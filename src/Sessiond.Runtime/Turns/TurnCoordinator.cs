@@ -24,6 +24,7 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
     private static readonly string[] WaitingOnly = [SessionStatus.Waiting];
     private readonly ConcurrentDictionary<string, ActiveTurn> _active = new();
     private readonly ConcurrentDictionary<Task, bool> _running = new();
+    private volatile bool _stopping;
 
     /// <summary>
     /// Starts a turn and returns its updates. A busy session is <c>session_busy</c>, unless <see cref="TurnRequest.Enqueue"/>
@@ -244,6 +245,8 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
     /// <summary>Cancels every running turn and waits for them to record their interruption.</summary>
     public async ValueTask DisposeAsync()
     {
+        // Follow-ups stay queued for the next start instead of starting while the store closes.
+        _stopping = true;
         foreach (var turn in _active.Values)
         {
             await turn.Cancellation.CancelAsync();
@@ -343,7 +346,7 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
     /// <summary>Claims an idle session and starts its oldest follow-up; false when it is busy or nothing is queued.</summary>
     private async Task<bool> TryStartFollowupAsync(string sessionId)
     {
-        if (await services.Store.CountFollowupsAsync(sessionId, CancellationToken.None) == 0)
+        if (_stopping || await services.Store.CountFollowupsAsync(sessionId, CancellationToken.None) == 0)
         {
             return false;
         }
