@@ -127,6 +127,21 @@ public sealed partial class PostgresSessionStore
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ListSessionsWithFollowupsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(connection, "SELECT DISTINCT session_id FROM followups WHERE NOT taken");
+        var ids = new List<string>();
+        await using var row = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await row.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(row.GetString(0));
+        }
+
+        return ids;
+    }
+
     private static async Task<QueuedFollowup?> SelectFollowupByKeyAsync(
         NpgsqlConnection connection, string sessionId, string key, CancellationToken ct)
     {

@@ -35,4 +35,20 @@ public sealed partial class SqliteSessionStore
         return Convert.ToInt32(
             await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ListSessionsWithFollowupsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT DISTINCT session_id FROM followups WHERE taken = 0";
+        var ids = new List<string>();
+        await using var row = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await row.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(row.GetString(0));
+        }
+
+        return ids;
+    }
 }

@@ -78,6 +78,19 @@ public sealed partial class ServerProcess : IAsyncDisposable
         await process.WaitForExitAsync().WaitForAsync(timeout, $"server process {process.Id} to exit after SIGKILL");
     }
 
+    /// <summary>Sends SIGTERM, as a service manager does, and waits until the process has shut down gracefully.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException("The server process was never started.");
+        // Process can only send SIGKILL; kill(1) sends SIGTERM.
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync().WaitForAsync(timeout, "kill -TERM to finish");
+        }
+
+        await process.WaitForExitAsync().WaitForAsync(timeout, $"server process {process.Id} to exit after SIGTERM");
+    }
+
     /// <summary>The last lines the process wrote to stdout and stderr, for failure messages.</summary>
     public string RecentOutput()
     {

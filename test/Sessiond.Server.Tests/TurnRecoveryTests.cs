@@ -57,6 +57,26 @@ public sealed class TurnRecoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_graceful_stop_mid_turn_interrupts_it_and_its_followup_runs_at_the_next_start()
+    {
+        var id = await StreamTestHelpers.CreateSessionAsync(_http, "slow", "u");
+        await using (var stream = await SseClient.ConnectAsync(_http, $"v1/sessions/{id}/stream"))
+        {
+            (await _http.PostJsonAsync($"v1/sessions/{id}/turns", """{"input":"long"}""")).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            await stream.ReadUntilAsync(f => f.Event == "delta", "the first delta");
+            (await (await _http.PostJsonAsync($"v1/sessions/{id}/turns", """{"input":"queued before the stop","mode":"enqueue"}"""))
+                .ShouldBeJsonAsync(HttpStatusCode.Accepted)).GetProperty("status").GetString().ShouldBe("queued");
+            await _server.StopAsync(StartTimeout);
+        }
+
+        var stopped = await EventsOnDiskAfterRestartAsync(id);
+        stopped.Any(e => e.TryGetProperty("interrupted", out var i) && i.GetBoolean()).ShouldBeTrue("the stop recorded the interruption");
+
+        await WaitForStatusAsync(id, "idle", "the queued turn", events => events.Any(e => e.GetRawText().Contains("\"queued before the stop\"")) &&
+            events[^1].TryGetProperty("turnComplete", out _) && !events[^1].TryGetProperty("interrupted", out _));
+    }
+
+    [Fact]
     public async Task An_approval_after_a_restart_resumes_the_paused_turn()
     {
         var id = await StreamTestHelpers.CreateSessionAsync(_http, "approve", "u");
@@ -77,6 +97,12 @@ public sealed class TurnRecoveryTests : IAsyncLifetime
         session.GetProperty("state").GetProperty("color").GetString().ShouldBe("blue");
         session.GetProperty("events").EnumerateArray().Last().GetProperty("content").GetProperty("parts")[0].GetProperty("text").GetString()
             .ShouldBe("The color is blue.");
+    }
+
+    private async Task<List<JsonElement>> EventsOnDiskAfterRestartAsync(string id)
+    {
+        await RestartAsync();
+        return await EventsAsync(id);
     }
 
     private async Task RestartAsync()

@@ -97,12 +97,14 @@ public abstract class TurnConformance(IStoreFixture fixture) : StoreConformanceB
         again.Duplicate.ShouldBeTrue();
         again.Followup.ShouldBe(first.Followup);
         (await Store.CountFollowupsAsync(session.Id, Ct)).ShouldBe(2);
+        (await Store.ListSessionsWithFollowupsAsync(Ct)).ShouldContain(session.Id);
 
         (await Store.TakeFollowupAsync(session.Id, Ct))!.InputJson.ShouldBe("\"one\"");
         (await Store.EnqueueFollowupAsync(new NewFollowup(session.Id, "k1", "\"late\"", Epoch), Ct)).Duplicate.ShouldBeTrue();
         (await Store.TakeFollowupAsync(session.Id, Ct))!.Id.ShouldBe(second.Followup.Id);
         (await Store.TakeFollowupAsync(session.Id, Ct)).ShouldBeNull();
         (await Store.CountFollowupsAsync(session.Id, Ct)).ShouldBe(0);
+        (await Store.ListSessionsWithFollowupsAsync(Ct)).ShouldNotContain(session.Id);
     }
 
     [Fact]

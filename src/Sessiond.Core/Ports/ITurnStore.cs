@@ -28,4 +28,7 @@ public interface ITurnStore
 
     /// <summary>How many follow-ups of the session are pending.</summary>
     Task<int> CountFollowupsAsync(string sessionId, CancellationToken cancellationToken);
+
+    /// <summary>Every session with a pending follow-up, so a starting node can run what a stopped one left queued.</summary>
+    Task<IReadOnlyList<string>> ListSessionsWithFollowupsAsync(CancellationToken cancellationToken);
 }

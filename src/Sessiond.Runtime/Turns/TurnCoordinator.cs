@@ -215,7 +215,7 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
 
     /// <summary>
     /// Repairs sessions a previous process left mid-turn: records an <c>interrupted</c> event, makes them idle, and runs
-    /// their queued follow-ups. A turn paused for approval stays paused; its approval resumes it.
+    /// every queued follow-up of an idle session. A turn paused for approval stays paused; its approval resumes it.
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
@@ -239,6 +239,11 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
                 }, null, cancellationToken);
                 await FinishAsync(session.Id, SessionStatus.Idle, [status]);
             }
+        }
+
+        foreach (var sessionId in await services.Store.ListSessionsWithFollowupsAsync(cancellationToken))
+        {
+            await TryStartFollowupAsync(sessionId);
         }
     }
 
