@@ -29,6 +29,7 @@ function h(tag, attributes = {}, ...children) {
 class ApiError extends Error {
   constructor(status, code, title) {
     super(title);
+    this.title = title;
     this.status = status;
     this.code = code;
   }
@@ -310,6 +311,7 @@ function placeRows() {
 }
 
 async function loadSessions(app, user) {
+  ui.sessionList.setAttribute('aria-busy', 'true');
   try {
     const page = await api('GET', `/v1/sessions?appName=${enc(app)}&userId=${enc(user)}&limit=100`);
     if (state.app !== app || state.user !== user) return;
@@ -320,6 +322,8 @@ async function loadSessions(app, user) {
     }
   } catch (error) {
     showError(error);
+  } finally {
+    if (state.app === app && state.user === user) ui.sessionList.setAttribute('aria-busy', 'false');
   }
 }
 
