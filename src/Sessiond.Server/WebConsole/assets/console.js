@@ -131,7 +131,8 @@ function follow(path, { onFrame, onState = () => {}, onFatal }) {
   (async () => {
     while (!controller.signal.aborted) {
       try {
-        const headers = { Accept: 'text/event-stream', ...authHeaders() };
+        // Naming problem+json too makes a refusal before the stream starts come back as problem+json, not text.
+        const headers = { Accept: 'text/event-stream, application/problem+json', ...authHeaders() };
         if (lastEventId !== null) headers['Last-Event-ID'] = lastEventId;
         const response = await fetch(path, { headers, signal: controller.signal, cache: 'no-store' });
         if (!response.ok) {
