@@ -79,6 +79,14 @@ if [[ -z "${SESSIOND_TEST_POSTGRES:-}" ]]; then
     start_postgres
 fi
 
+# Chromium for the console's browser tests (Playwright drives Debian's build; its own download cannot work here).
+if [ ! -x /usr/bin/chromium ]; then
+    echo "Installing Chromium for the browser tests..."
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; } \
+        || echo "Could not install Chromium: the browser tests will skip (under CI=true they fail)." >&2
+fi
+
 dotnet build Sessiond.slnx -c Release -nologo -v:q
 status=0
 dotnet test Sessiond.slnx -c Release --no-build -nologo 2>&1 | tee "$log" || status=$?

@@ -5,6 +5,7 @@ using Sessiond.Server.Operations;
 using Sessiond.Server.Runtime;
 using Sessiond.Server.SessionManager;
 using Sessiond.Server.Streams;
+using Sessiond.Server.WebConsole;
 
 namespace Sessiond.Server.Hosting;
 
@@ -62,6 +63,7 @@ public static partial class SessiondHost
         AdkApi.Map(app);
         AdkApi.Map(app.MapGroup("/api"));
         SignedSessionManagerApi.Map(app);
+        WebConsoleApi.Map(app);
         return app;
     }
 
