@@ -7,9 +7,9 @@ namespace Sessiond.Storage.Sqlite.Writing;
 
 /// <summary>Creates a session with its initial state and events; <c>session_exists</c> for a taken id.</summary>
 internal sealed class CreateSessionOperation(NewSession session, CancellationToken cancellationToken)
-    : WriteOperation<Session>(cancellationToken)
+    : WriteOperation<Session>(session.Id, cancellationToken)
 {
-    protected override Session Run(WriterStatements sql)
+    protected override Session Run(WriterStatements sql, AppendTargets targets)
     {
         var now = session.Now.ToUnixTimeMilliseconds();
         var lastSeq = (long)session.Events.Count;
@@ -45,7 +45,7 @@ internal sealed class CreateSessionOperation(NewSession session, CancellationTok
             State = StateChanges.Merge(
                 sessionState, sql.SelectUserState(session.AppName, session.UserId), sql.SelectAppState(session.AppName)),
         };
-        Change = new CommittedChange(sql.InsertFeed(FeedNotices.Of(created, FeedNoticeKind.Created)), events);
+        Change = new CommittedChange(session.Id, events, sql.InsertFeed(FeedNotices.Of(created, FeedNoticeKind.Created)));
         return created;
     }
 }
