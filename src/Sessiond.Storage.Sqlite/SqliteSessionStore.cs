@@ -112,7 +112,7 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
     public Task<Session> CreateSessionAsync(NewSession session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
-        return Enqueue(new CreateSessionOperation(session, cancellationToken));
+        return Enqueue(new CreateSessionOperation(session, UnsequencedEvents.Of(session.Events), cancellationToken));
     }
 
     /// <inheritdoc />
@@ -130,7 +130,7 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
     public Task<AppendResult> AppendEventsAsync(AppendBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return Enqueue(new AppendOperation(batch, cancellationToken));
+        return Enqueue(new AppendOperation(batch, UnsequencedEvents.Of(batch.Events), cancellationToken));
     }
 
     /// <summary>Stops accepting writes, commits every write already queued, then closes the file.</summary>

@@ -8,8 +8,9 @@ namespace Sessiond.Storage.Sqlite.Writing;
 /// <summary>
 /// Appends a batch of events: idempotency, then the expected-seq guard, then events, shared state and the key. The
 /// session row and its feed notice are written once per commit by <see cref="AppendTargets.Flush"/>.
+/// <paramref name="eventJson"/> holds the events' JSON without seqs, from <see cref="UnsequencedEvents"/>.
 /// </summary>
-internal sealed class AppendOperation(AppendBatch batch, CancellationToken cancellationToken)
+internal sealed class AppendOperation(AppendBatch batch, byte[][] eventJson, CancellationToken cancellationToken)
     : WriteOperation<AppendResult>(batch.SessionId, cancellationToken)
 {
     /// <summary>Every refusal comes before the first write, so an append needs no savepoint of its own.</summary>
@@ -42,7 +43,7 @@ internal sealed class AppendOperation(AppendBatch batch, CancellationToken cance
         // From here on nothing refuses the append (see NeedsSavepoint).
         var firstSeq = target.LastSeq + 1;
         var lastSeq = target.LastSeq + batch.Events.Count;
-        var events = sql.InsertEvents(batch.SessionId, batch.Events, firstSeq);
+        var events = sql.InsertEvents(batch.SessionId, eventJson, firstSeq);
         sql.ApplySharedState(target.AppName, target.UserId, batch.State);
         if (batch.Idempotency is { } newToken)
         {

@@ -5,8 +5,11 @@ using Sessiond.Core.State;
 
 namespace Sessiond.Storage.Sqlite.Writing;
 
-/// <summary>Creates a session with its initial state and events; <c>session_exists</c> for a taken id.</summary>
-internal sealed class CreateSessionOperation(NewSession session, CancellationToken cancellationToken)
+/// <summary>
+/// Creates a session with its initial state and events (<paramref name="eventJson"/>: their JSON without seqs, from
+/// <see cref="UnsequencedEvents"/>); <c>session_exists</c> for a taken id.
+/// </summary>
+internal sealed class CreateSessionOperation(NewSession session, byte[][] eventJson, CancellationToken cancellationToken)
     : WriteOperation<Session>(session.Id, cancellationToken)
 {
     protected override Session Run(WriterStatements sql, AppendTargets targets)
@@ -24,7 +27,7 @@ internal sealed class CreateSessionOperation(NewSession session, CancellationTok
         }
 
         sql.InsertApp(session.AppName);
-        var events = sql.InsertEvents(session.Id, session.Events, firstSeq: 1);
+        var events = sql.InsertEvents(session.Id, eventJson, firstSeq: 1);
         sql.ApplySharedState(session.AppName, session.UserId, session.State);
 
         var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(now);
