@@ -54,7 +54,7 @@ public sealed partial class PostgresSessionStore
             var (feed, token) = FeedCommand(notice, 0);
             write.BatchCommands.Add(feed);
             var feedId = await ExecuteFeedAsync(write, ct).ConfigureAwait(false);
-            return new WriteOutcome<Session>(updated, new CommittedChange(notice with { Id = feedId }, []), token);
+            return new WriteOutcome<Session>(updated, new CommittedChange(notice.SessionId, [], notice with { Id = feedId }), token);
         }, cancellationToken);
     }
 

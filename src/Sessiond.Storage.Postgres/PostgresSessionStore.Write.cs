@@ -81,7 +81,7 @@ public sealed partial class PostgresSessionStore
             var (feed, token) = FeedCommand(notice, events.Count);
             write.BatchCommands.Add(feed);
             var feedId = await ExecuteFeedAsync(write, ct).ConfigureAwait(false);
-            return new WriteOutcome<Session>(created, new CommittedChange(notice with { Id = feedId }, events), token);
+            return new WriteOutcome<Session>(created, new CommittedChange(notice.SessionId, events, notice with { Id = feedId }), token);
         }, cancellationToken);
     }
 
@@ -117,7 +117,7 @@ public sealed partial class PostgresSessionStore
             var (feed, token) = FeedCommand(notice, 0);
             write.BatchCommands.Add(feed);
             var feedId = await ExecuteFeedAsync(write, ct).ConfigureAwait(false);
-            return new WriteOutcome<Session>(updated, new CommittedChange(notice with { Id = feedId }, []), token);
+            return new WriteOutcome<Session>(updated, new CommittedChange(notice.SessionId, [], notice with { Id = feedId }), token);
         }, cancellationToken);
     }
 
@@ -151,7 +151,7 @@ public sealed partial class PostgresSessionStore
             var (feed, token) = FeedCommand(notice, 0);
             write.BatchCommands.Add(feed);
             var feedId = await ExecuteFeedAsync(write, ct).ConfigureAwait(false);
-            return new WriteOutcome<bool>(true, new CommittedChange(notice with { Id = feedId }, []), token);
+            return new WriteOutcome<bool>(true, new CommittedChange(notice.SessionId, [], notice with { Id = feedId }), token);
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -251,7 +251,7 @@ public sealed partial class PostgresSessionStore
             write.BatchCommands.Add(feed);
             var feedId = await ExecuteFeedAsync(write, ct).ConfigureAwait(false);
             return new WriteOutcome<AppendResult>(
-                new AppendResult(events, lastSeq, Replayed: false), new CommittedChange(notice with { Id = feedId }, events), hintToken);
+                new AppendResult(events, lastSeq, Replayed: false), new CommittedChange(notice.SessionId, events, notice with { Id = feedId }), hintToken);
         }, cancellationToken);
     }
 

@@ -209,7 +209,7 @@ public sealed partial class SqliteSessionStore
 
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
-        if (_writerTask is null)
+        if (_writerStopped is null)
         {
             throw new InvalidOperationException("Call InitializeAsync before using the SQLite store.");
         }

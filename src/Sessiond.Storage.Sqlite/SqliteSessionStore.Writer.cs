@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using Microsoft.Data.Sqlite;
+using Sessiond.Core.Errors;
 using Sessiond.Storage.Sqlite.Writing;
 
 namespace Sessiond.Storage.Sqlite;
@@ -7,6 +8,10 @@ namespace Sessiond.Storage.Sqlite;
 /// <summary>The single writer and its group commit.</summary>
 public sealed partial class SqliteSessionStore
 {
+    /// <summary>The most sessions whose append targets the writer keeps between commits.</summary>
+    private const int KeptAppendTargets = 4096;
+
+    private readonly AppendTargets _targets = new(KeptAppendTargets);
     private long _commitCount;
     private long _committedOperationCount;
     private TaskCompletionSource? _writerHold;
@@ -26,23 +31,31 @@ public sealed partial class SqliteSessionStore
 
     internal void ReleaseWriter() => Interlocked.Exchange(ref _writerHold, null)?.TrySetResult();
 
-    private async Task RunWriterAsync()
+    /// <summary>
+    /// The writer thread's loop. A dedicated thread rather than a thread-pool task: it blocks only while the queue is
+    /// empty, and a batch then costs one wake-up instead of an await continuation queued behind the requests it serves.
+    /// </summary>
+    private void RunWriter(TaskCompletionSource stopped)
     {
-        var reader = _queue.Reader;
-        var batch = new List<WriteOperation>(_options.MaxBatchSize);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            if (Volatile.Read(ref _writerHold) is { } hold)
-            {
-                await hold.Task.ConfigureAwait(false);
-            }
+            WriteBatches();
+        }
+        finally
+        {
+            stopped.SetResult();
+        }
+    }
+
+    private void WriteBatches()
+    {
+        var batch = new List<WriteOperation>(_options.MaxBatchSize);
+        while (_queue.WaitForWrites())
+        {
+            Volatile.Read(ref _writerHold)?.Task.Wait();
 
             // Everything queued while the previous batch committed goes into this one: that is the group commit.
-            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var operation))
-            {
-                batch.Add(operation);
-            }
-
+            _queue.TakeInto(batch, _options.MaxBatchSize);
             try
             {
                 ExecuteBatch(batch);
@@ -51,6 +64,7 @@ public sealed partial class SqliteSessionStore
             {
                 // ExecuteBatch answers every operation itself; this only guards the writer against a bug, because a
                 // dead writer would leave every later caller waiting forever.
+                _targets.Reset();
                 foreach (var operation in batch)
                 {
                     operation.Fail(exception);
@@ -64,8 +78,11 @@ public sealed partial class SqliteSessionStore
     }
 
     /// <summary>
-    /// Runs the batch in one transaction, each operation inside its own savepoint so a failing one rolls back alone,
-    /// and completes the callers only after COMMIT. When the transaction itself fails, every operation fails with it.
+    /// Runs the batch in one transaction and completes the callers only after COMMIT. An operation that can fail after it
+    /// has written runs in its own savepoint, so it rolls back alone; appends refuse before they write and need none.
+    /// Appends leave their session rows and feed notices to <see cref="AppendTargets.Flush"/>, which runs before any other
+    /// kind of write (that may read those rows) and before COMMIT. When the transaction itself fails, every operation
+    /// fails with it.
     /// </summary>
     private void ExecuteBatch(List<WriteOperation> batch)
     {
@@ -80,37 +97,32 @@ public sealed partial class SqliteSessionStore
                 if (operation.CancellationToken.IsCancellationRequested)
                 {
                     failures[i] = new OperationCanceledException(operation.CancellationToken);
-                    continue;
                 }
-
-                sql.Savepoint();
-                try
+                else if (operation.NeedsSavepoint)
                 {
-                    operation.Execute(sql);
-                    sql.ReleaseSavepoint();
+                    failures[i] = ExecuteInSavepoint(sql, operation);
                 }
-                catch (Exception exception)
+                else
                 {
-                    failures[i] = exception;
                     try
                     {
-                        sql.RollbackToSavepoint();
+                        operation.Execute(sql, _targets);
                     }
-                    catch (SqliteException)
+                    catch (SessiondException refused)
                     {
-                        // SQLite rolled back the whole transaction on its own (I/O error, disk full), so the batch is
-                        // lost: fail every operation with the error that caused it.
-                        ExceptionDispatchInfo.Throw(exception);
+                        failures[i] = refused;
                     }
                 }
             }
 
+            _targets.Flush(sql);
             BeforeCommit?.Invoke();
             sql.Commit();
         }
         catch (Exception exception)
         {
             sql.TryRollback();
+            _targets.Reset();
             for (var i = 0; i < batch.Count; i++)
             {
                 if (failures[i] is OperationCanceledException)
@@ -126,6 +138,7 @@ public sealed partial class SqliteSessionStore
             return;
         }
 
+        _targets.Committed();
         Interlocked.Increment(ref _commitCount);
         Interlocked.Add(ref _committedOperationCount, batch.Count);
         for (var i = 0; i < batch.Count; i++)
@@ -148,6 +161,40 @@ public sealed partial class SqliteSessionStore
                     batch[i].Fail(failure);
                     break;
             }
+        }
+    }
+
+    /// <summary>Runs one operation in its own savepoint; returns its failure, after rolling back what it wrote.</summary>
+    private Exception? ExecuteInSavepoint(WriterStatements sql, WriteOperation operation)
+    {
+        // The operation may read the rows of sessions that appends in this batch changed.
+        _targets.Flush(sql);
+        sql.Savepoint();
+        try
+        {
+            operation.Execute(sql, _targets);
+            sql.ReleaseSavepoint();
+            return null;
+        }
+        catch (Exception exception)
+        {
+            try
+            {
+                sql.RollbackToSavepoint();
+            }
+            catch (SqliteException)
+            {
+                // SQLite rolled back the whole transaction on its own (I/O error, disk full), so the batch is
+                // lost: fail every operation with the error that caused it.
+                ExceptionDispatchInfo.Throw(exception);
+            }
+
+            return exception;
+        }
+        finally
+        {
+            // Whatever it did to the session, what the writer kept of it may be stale now.
+            _targets.Forget(operation.SessionId);
         }
     }
 }

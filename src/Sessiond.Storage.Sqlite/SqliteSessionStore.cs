@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Sessiond.Core.Ports;
 using Sessiond.Core.Sessions;
@@ -18,14 +17,14 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
     private readonly SqliteStoreOptions _options;
     private readonly string _writerConnectionString;
     private readonly string _readerConnectionString;
-    private readonly Channel<WriteOperation> _queue;
+    private readonly WriteQueue _queue = new();
     private readonly Lock _initializeLock = new();
     private readonly ICommitListener? _listener;
     private readonly TimeProvider _time;
 
     private SqliteConnection? _writerConnection;
     private WriterStatements? _statements;
-    private Task? _writerTask;
+    private Task? _writerStopped;
     private Task? _checkpointTask;
     private readonly CancellationTokenSource _stopCheckpoints = new();
     private int _disposed;
@@ -63,11 +62,6 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
             Pooling = true,
             DefaultTimeout = busyTimeoutSeconds,
         }.ToString();
-        _queue = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions
-        {
-            SingleReader = true,
-            AllowSynchronousContinuations = false,
-        });
     }
 
     /// <summary>The options the store runs with.</summary>
@@ -83,7 +77,7 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
         lock (_initializeLock)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            if (_writerTask is not null)
+            if (_writerStopped is not null)
             {
                 return Task.CompletedTask;
             }
@@ -104,7 +98,10 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
             }
 
             _writerConnection = connection;
-            _writerTask = Task.Run(RunWriterAsync, CancellationToken.None);
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // A background thread: a store that is never disposed (as after a crash) must not keep the process alive.
+            new Thread(() => RunWriter(stopped)) { IsBackground = true, Name = "Sessiond SQLite writer" }.Start();
+            _writerStopped = stopped.Task;
             _checkpointTask = Task.Run(RunCheckpointsAsync, CancellationToken.None);
         }
 
@@ -115,7 +112,7 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
     public Task<Session> CreateSessionAsync(NewSession session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
-        return Enqueue(new CreateSessionOperation(session, cancellationToken));
+        return Enqueue(new CreateSessionOperation(session, UnsequencedEvents.Of(session.Events), cancellationToken));
     }
 
     /// <inheritdoc />
@@ -133,7 +130,7 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
     public Task<AppendResult> AppendEventsAsync(AppendBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return Enqueue(new AppendOperation(batch, cancellationToken));
+        return Enqueue(new AppendOperation(batch, UnsequencedEvents.Of(batch.Events), cancellationToken));
     }
 
     /// <summary>Stops accepting writes, commits every write already queued, then closes the file.</summary>
@@ -147,8 +144,8 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
         Task? writer;
         lock (_initializeLock)
         {
-            _queue.Writer.TryComplete();
-            writer = _writerTask;
+            _queue.Complete();
+            writer = _writerStopped;
         }
 
         if (writer is not null)
@@ -195,7 +192,7 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
 
     private Task<T> Enqueue<T>(WriteOperation<T> operation)
     {
-        if (_writerTask is null)
+        if (_writerStopped is null)
         {
             throw new InvalidOperationException("Call InitializeAsync before using the SQLite store.");
         }
@@ -205,7 +202,7 @@ public sealed partial class SqliteSessionStore : ISessionStore, IAsyncDisposable
             return Task.FromCanceled<T>(operation.CancellationToken);
         }
 
-        if (!_queue.Writer.TryWrite(operation))
+        if (!_queue.TryAdd(operation))
         {
             throw new ObjectDisposedException(nameof(SqliteSessionStore), "The SQLite store is shut down and takes no more writes.");
         }

@@ -27,6 +27,18 @@ public sealed class EventJsonTests
         written.GetProperty("actions").GetProperty("stateDelta").GetProperty("k").ValueKind.ShouldBe(JsonValueKind.Null);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(9_007_199_254_740_993)]
+    public void Splicing_a_seq_into_an_unsequenced_event_writes_what_serializing_it_with_that_seq_writes(long seq)
+    {
+        var full = new SessionEvent { Id = "e1", Author = "bot", Content = new EventContent { Role = "model" }, TurnComplete = true };
+        var empty = new SessionEvent();
+
+        SessiondJson.WithSeq(SessiondJson.SerializeEvent(full), seq).ShouldBe(SessiondJson.SerializeEvent(full with { Seq = seq }));
+        SessiondJson.WithSeq(SessiondJson.SerializeEvent(empty), seq).ShouldBe(SessiondJson.SerializeEvent(empty with { Seq = seq }));
+    }
+
     [Fact]
     public void Timestamps_are_written_as_utc_milliseconds_and_read_from_iso_or_unix_seconds()
     {

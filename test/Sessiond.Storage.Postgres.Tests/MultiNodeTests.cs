@@ -121,8 +121,8 @@ public sealed class MultiNodeTests(PostgresStoreFixture fixture) : IClassFixture
             Caller.System, new CreateSessionCommand { AppName = app, UserId = "u", Events = [Event("first")] }, Ct);
 
         var created = await heardOnB.NextAsync("node B to hear the create committed on node A");
-        created.Notice.Kind.ShouldBe(FeedNoticeKind.Created);
-        created.Notice.SessionId.ShouldBe(session.Id);
+        created.Notice!.Kind.ShouldBe(FeedNoticeKind.Created);
+        created.Notice!.SessionId.ShouldBe(session.Id);
         created.Events.Select(TextOf).ShouldBe(["first"]);
 
         // Unguarded writers on both nodes at once: each node must hear seq 2..N in order with nothing missing, which
@@ -145,10 +145,10 @@ public sealed class MultiNodeTests(PostgresStoreFixture fixture) : IClassFixture
                 changes.Add(await heard.NextAsync($"node {name} to hear append {changes.Count + 1} of {2 * appendsPerNode}"));
             }
 
-            var appended = changes.Where(c => c.Notice.Kind == FeedNoticeKind.Updated).ToList();
+            var appended = changes.Where(c => c.Notice!.Kind == FeedNoticeKind.Updated).ToList();
             appended.SelectMany(c => c.Events).Select(e => e.Seq).ShouldBe(Enumerable.Range(2, 2 * appendsPerNode).Select(i => (long)i));
-            appended.Select(c => c.Notice.Id).ShouldBe(appended.Select(c => c.Notice.Id).Order(), $"node {name}'s feed ids in commit order");
-            appended.ShouldAllBe(c => c.Notice.AppName == app && c.Notice.UserId == "u" && c.Notice.SessionId == session.Id);
+            appended.Select(c => c.Notice!.Id).ShouldBe(appended.Select(c => c.Notice!.Id).Order(), $"node {name}'s feed ids in commit order");
+            appended.ShouldAllBe(c => c.Notice!.AppName == app && c.Notice!.UserId == "u" && c.Notice!.SessionId == session.Id);
         }
 
         var stored = await nodeB.ReadEventsAsync(session.Id, 1, 1000, Ct);
@@ -170,7 +170,7 @@ public sealed class MultiNodeTests(PostgresStoreFixture fixture) : IClassFixture
         var nodeB = await fixture.OpenAsync(schema, heardOnB, Ct);
         var relay = nodeB.Relay!;
         var session = await Service(nodeA).CreateAsync(Caller.System, new CreateSessionCommand { AppName = "a", UserId = "u" }, Ct);
-        (await heardOnB.NextAsync("node B to hear the create")).Notice.Kind.ShouldBe(FeedNoticeKind.Created);
+        (await heardOnB.NextAsync("node B to hear the create")).Notice!.Kind.ShouldBe(FeedNoticeKind.Created);
         var cursor = 0L;
 
         var dropped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

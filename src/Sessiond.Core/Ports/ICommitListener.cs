@@ -20,5 +20,9 @@ public interface ICommitListener
     }
 }
 
-/// <summary>One committed write: its durable feed notice and, for appends and creates, the events it stored.</summary>
-public sealed record CommittedChange(FeedNotice Notice, IReadOnlyList<StoredEvent> Events);
+/// <summary>
+/// One committed write of a session: for appends and creates, the events it stored; and its durable feed notice. A store
+/// may record one notice for several writes of the same session in one commit (the latest state wins); the earlier writes
+/// then carry a null <see cref="Notice"/> and the last one the shared notice.
+/// </summary>
+public sealed record CommittedChange(string SessionId, IReadOnlyList<StoredEvent> Events, FeedNotice? Notice);

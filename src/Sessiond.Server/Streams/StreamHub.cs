@@ -87,24 +87,24 @@ public sealed partial class StreamHub : ICommitListener, ILiveBroadcaster, IHost
     private void Deliver(CommittedChange change)
     {
         var notice = change.Notice;
-        if (_sessions.TryGetValue(notice.SessionId, out var sessionTopic))
+        if (_sessions.TryGetValue(change.SessionId, out var sessionTopic))
         {
             foreach (var stored in change.Events)
             {
                 sessionTopic.Offer(SseFrames.Event(stored.Seq, stored.Json));
             }
 
-            if (notice.Kind == FeedNoticeKind.Status)
+            if (notice?.Kind == FeedNoticeKind.Status)
             {
                 sessionTopic.Offer(StatusFrame(notice.Status));
             }
-            else if (notice.Kind == FeedNoticeKind.Deleted)
+            else if (notice?.Kind == FeedNoticeKind.Deleted)
             {
                 sessionTopic.Offer(EndFrame);
             }
         }
 
-        if (_users.TryGetValue((notice.AppName, notice.UserId), out var userTopic))
+        if (notice is not null && _users.TryGetValue((notice.AppName, notice.UserId), out var userTopic))
         {
             userTopic.Offer(NoticeFrame(notice));
         }

@@ -102,7 +102,7 @@ internal sealed partial class CommitRelay : IAsyncDisposable
         catch (TimeoutException)
         {
             // The hint will still be delivered if it comes; the writer just stops waiting for it.
-            LogDeliverySlow(_logger, pending.Change.Notice.SessionId, _options.DeliveryTimeout);
+            LogDeliverySlow(_logger, pending.Change.SessionId, _options.DeliveryTimeout);
         }
     }
 
@@ -282,7 +282,7 @@ internal sealed partial class CommitRelay : IAsyncDisposable
                 }
             }
 
-            Tell(new CommittedChange(notice, stored));
+            Tell(new CommittedChange(notice.SessionId, stored, notice));
         }
     }
 

@@ -7,16 +7,16 @@ namespace Sessiond.Storage.Sqlite.Turns;
 
 /// <summary>Queues a follow-up, or returns the one queued earlier under the same key.</summary>
 internal sealed class EnqueueFollowupOperation(NewFollowup followup, CancellationToken cancellationToken)
-    : WriteOperation<FollowupReceipt>(cancellationToken)
+    : WriteOperation<FollowupReceipt>(followup.SessionId, cancellationToken)
 {
-    protected override FollowupReceipt Run(WriterStatements sql)
+    protected override FollowupReceipt Run(WriterStatements sql, AppendTargets targets)
     {
         if (FollowupRows.SelectByKey(sql.Connection, followup.SessionId, followup.Key) is { } existing)
         {
             return new FollowupReceipt(existing, Duplicate: true);
         }
 
-        if (sql.SelectSessionForAppend(followup.SessionId) is null)
+        if (targets.Find(sql, followup.SessionId) is null)
         {
             throw SessionErrors.SessionNotFound(followup.SessionId);
         }

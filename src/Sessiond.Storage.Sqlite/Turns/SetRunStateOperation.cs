@@ -9,14 +9,14 @@ namespace Sessiond.Storage.Sqlite.Turns;
 
 /// <summary>Changes a session's run fields; with allowed starting statuses, a compare-and-set on the status.</summary>
 internal sealed class SetRunStateOperation(string sessionId, RunStateChange change, CancellationToken cancellationToken)
-    : WriteOperation<Session>(cancellationToken)
+    : WriteOperation<Session>(sessionId, cancellationToken)
 {
-    protected override Session Run(WriterStatements sql)
+    protected override Session Run(WriterStatements sql, AppendTargets targets)
     {
-        var current = sql.SelectSession(sessionId) ?? throw SessionErrors.SessionNotFound(sessionId);
+        var current = sql.SelectSession(SessionId) ?? throw SessionErrors.SessionNotFound(SessionId);
         if (change.FromStatuses is { } from && !from.Contains(current.Status))
         {
-            throw SessionErrors.SessionBusy(sessionId, current.Status);
+            throw SessionErrors.SessionBusy(SessionId, current.Status);
         }
 
         var updated = current with
@@ -35,7 +35,7 @@ internal sealed class SetRunStateOperation(string sessionId, RunStateChange chan
                     updated_at = $now
                 WHERE id = $id
                 """;
-            command.Parameters.AddWithValue("$id", sessionId);
+            command.Parameters.AddWithValue("$id", SessionId);
             command.Parameters.AddWithValue("$status", updated.Status);
             command.Parameters.AddWithValue("$agent", (object?)updated.Agent ?? DBNull.Value);
             command.Parameters.AddWithValue("$model", (object?)updated.ModelOverride ?? DBNull.Value);
@@ -46,7 +46,7 @@ internal sealed class SetRunStateOperation(string sessionId, RunStateChange chan
         }
 
         var kind = updated.Status == current.Status ? FeedNoticeKind.Updated : FeedNoticeKind.Status;
-        Change = new CommittedChange(sql.InsertFeed(FeedNotices.Of(updated, kind)), []);
+        Change = new CommittedChange(SessionId, [], sql.InsertFeed(FeedNotices.Of(updated, kind)));
         return updated;
     }
 }

@@ -5,11 +5,14 @@ using Sessiond.Core.State;
 
 namespace Sessiond.Storage.Sqlite.Writing;
 
-/// <summary>Creates a session with its initial state and events; <c>session_exists</c> for a taken id.</summary>
-internal sealed class CreateSessionOperation(NewSession session, CancellationToken cancellationToken)
-    : WriteOperation<Session>(cancellationToken)
+/// <summary>
+/// Creates a session with its initial state and events (<paramref name="eventJson"/>: their JSON without seqs, from
+/// <see cref="UnsequencedEvents"/>); <c>session_exists</c> for a taken id.
+/// </summary>
+internal sealed class CreateSessionOperation(NewSession session, byte[][] eventJson, CancellationToken cancellationToken)
+    : WriteOperation<Session>(session.Id, cancellationToken)
 {
-    protected override Session Run(WriterStatements sql)
+    protected override Session Run(WriterStatements sql, AppendTargets targets)
     {
         var now = session.Now.ToUnixTimeMilliseconds();
         var lastSeq = (long)session.Events.Count;
@@ -24,7 +27,7 @@ internal sealed class CreateSessionOperation(NewSession session, CancellationTok
         }
 
         sql.InsertApp(session.AppName);
-        var events = sql.InsertEvents(session.Id, session.Events, firstSeq: 1);
+        var events = sql.InsertEvents(session.Id, eventJson, firstSeq: 1);
         sql.ApplySharedState(session.AppName, session.UserId, session.State);
 
         var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(now);
@@ -45,7 +48,7 @@ internal sealed class CreateSessionOperation(NewSession session, CancellationTok
             State = StateChanges.Merge(
                 sessionState, sql.SelectUserState(session.AppName, session.UserId), sql.SelectAppState(session.AppName)),
         };
-        Change = new CommittedChange(sql.InsertFeed(FeedNotices.Of(created, FeedNoticeKind.Created)), events);
+        Change = new CommittedChange(session.Id, events, sql.InsertFeed(FeedNotices.Of(created, FeedNoticeKind.Created)));
         return created;
     }
 }

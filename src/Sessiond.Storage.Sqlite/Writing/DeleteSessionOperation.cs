@@ -5,18 +5,17 @@ namespace Sessiond.Storage.Sqlite.Writing;
 
 /// <summary>Deletes a session with its events and idempotency keys; the user's and app's state stay.</summary>
 internal sealed class DeleteSessionOperation(string sessionId, DateTimeOffset now, CancellationToken cancellationToken)
-    : WriteOperation<bool>(cancellationToken)
+    : WriteOperation<bool>(sessionId, cancellationToken)
 {
-    protected override bool Run(WriterStatements sql)
+    protected override bool Run(WriterStatements sql, AppendTargets targets)
     {
-        if (sql.SelectSessionForAppend(sessionId) is not { } target || !sql.DeleteSession(sessionId))
+        if (targets.Find(sql, SessionId) is not { } target || !sql.DeleteSession(SessionId))
         {
             return false;
         }
 
         Change = new CommittedChange(
-            sql.InsertFeed(FeedNotices.Of(target, sessionId, FeedNoticeKind.Deleted, target.LastSeq, now)),
-            []);
+            SessionId, [], sql.InsertFeed(FeedNotices.Of(target, SessionId, FeedNoticeKind.Deleted, target.LastSeq, now)));
         return true;
     }
 }

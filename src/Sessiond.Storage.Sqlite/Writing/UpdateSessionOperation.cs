@@ -7,16 +7,16 @@ namespace Sessiond.Storage.Sqlite.Writing;
 
 /// <summary>Changes title, starred and metadata (merged key by key; a null value deletes the key).</summary>
 internal sealed class UpdateSessionOperation(string sessionId, SessionPatch patch, CancellationToken cancellationToken)
-    : WriteOperation<Session>(cancellationToken)
+    : WriteOperation<Session>(sessionId, cancellationToken)
 {
-    protected override Session Run(WriterStatements sql)
+    protected override Session Run(WriterStatements sql, AppendTargets targets)
     {
-        var current = sql.SelectSession(sessionId) ?? throw SessionErrors.SessionNotFound(sessionId);
+        var current = sql.SelectSession(SessionId) ?? throw SessionErrors.SessionNotFound(SessionId);
         var title = patch.Title is null ? current.Title : patch.Title.Length == 0 ? null : patch.Title;
         var starred = patch.Starred ?? current.Starred;
         var metadata = patch.Metadata is null ? current.Metadata : StateChanges.Apply(current.Metadata, patch.Metadata);
         var now = patch.Now.ToUnixTimeMilliseconds();
-        sql.UpdateFields(sessionId, title, starred, metadata, now);
+        sql.UpdateFields(SessionId, title, starred, metadata, now);
         var updated = current with
         {
             Title = title,
@@ -24,7 +24,7 @@ internal sealed class UpdateSessionOperation(string sessionId, SessionPatch patc
             Metadata = metadata,
             UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(now),
         };
-        Change = new CommittedChange(sql.InsertFeed(FeedNotices.Of(updated, FeedNoticeKind.Updated)), []);
+        Change = new CommittedChange(SessionId, [], sql.InsertFeed(FeedNotices.Of(updated, FeedNoticeKind.Updated)));
         return updated;
     }
 }

@@ -205,16 +205,19 @@ internal sealed class WriterStatements : IDisposable
         _updateFields.ExecuteNonQuery();
     }
 
-    /// <summary>Gives the events <paramref name="firstSeq"/>, <paramref name="firstSeq"/> + 1, ... and stores them.</summary>
-    public List<StoredEvent> InsertEvents(string sessionId, IReadOnlyList<SessionEvent> events, long firstSeq)
+    /// <summary>
+    /// Gives the events <paramref name="firstSeq"/>, <paramref name="firstSeq"/> + 1, ... and stores them; each comes as its
+    /// JSON without a seq (<see cref="UnsequencedEvents"/>), so the writer only splices the seq in.
+    /// </summary>
+    public List<StoredEvent> InsertEvents(string sessionId, IReadOnlyList<byte[]> unsequenced, long firstSeq)
     {
-        var stored = new List<StoredEvent>(events.Count);
+        var stored = new List<StoredEvent>(unsequenced.Count);
         var p = _insertEvent.Parameters;
         p[0].Value = sessionId;
-        for (var i = 0; i < events.Count; i++)
+        for (var i = 0; i < unsequenced.Count; i++)
         {
             var seq = firstSeq + i;
-            var json = SessiondJson.SerializeEvent(events[i] with { Seq = seq });
+            var json = SessiondJson.WithSeq(unsequenced[i], seq);
             p[1].Value = seq;
             p[2].Value = json;
             _insertEvent.ExecuteNonQuery();
