@@ -110,6 +110,47 @@ public sealed class TurnLeaseNodesTests : IAsyncLifetime
             "the new turn on node B to end");
     }
 
+    [Fact]
+    public async Task A_node_whose_lease_was_taken_over_writes_nothing_more_and_stops_its_turn()
+    {
+        RequirePostgres();
+        using var onA = new HttpClient { BaseAddress = _nodeA!.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var onB = new HttpClient { BaseAddress = _nodeB!.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var id = await StreamTestHelpers.CreateSessionAsync(onA, "slow", "u1");
+        await using var streamOnB = await SseClient.ConnectAsync(onB, $"/v1/sessions/{id}/stream");
+        await using (var streamOnA = await SseClient.ConnectAsync(onA, $"/v1/sessions/{id}/stream"))
+        {
+            (await onA.PostJsonAsync($"/v1/sessions/{id}/turns", """{"input":"long"}""")).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            await streamOnA.ReadUntilAsync(f => f.Event == "delta", "the first delta of the slow turn on node A");
+
+            // As if node A had stalled past its lease: a node that no longer exists took it over, and it has lapsed too.
+            await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable(Variable));
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var steal = new NpgsqlCommand(
+                $"UPDATE \"{_schema}\".sessions SET lease_owner = 'gone', lease_token = lease_token + 1, lease_expires_at = 0 WHERE id = $1",
+                connection) { Parameters = { new NpgsqlParameter { Value = id } } };
+            (await steal.ExecuteNonQueryAsync(TestContext.Current.CancellationToken)).ShouldBe(1);
+        }
+
+        await streamOnB.ReadUntilAsync(f => f.Event == "status" && f.Json.GetProperty("status").GetString() == "running",
+            "the running status of node A's turn, heard on node B");
+        await streamOnB.ReadUntilAsync(f => f.Event == "status" && f.Json.GetProperty("status").GetString() == "idle",
+            $"node B to repair the session within {TakeoverBound.TotalSeconds:0.#} s", TakeoverBound);
+
+        // Node A's turn goes on for about a second more; its writes (the model step, then its own interruption) are
+        // refused, so the session holds the input and the one interruption node B recorded. A new turn proves node A
+        // left the session alone.
+        using var next = await onA.PostJsonAsync($"/v1/sessions/{id}/turns", """{"input":"again"}""");
+        next.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        await streamOnB.ReadUntilAsync(f => f.Event == "status" && f.Json.GetProperty("status").GetString() == "idle",
+            "the new turn to end");
+        var events = await EventsAsync(onB, id);
+        var firstTurn = events.TakeWhile(e => !e.GetRawText().Contains("\"again\"", StringComparison.Ordinal)).ToList();
+        firstTurn.Count.ShouldBe(2, string.Join("\n", firstTurn.Select(e => e.GetRawText())));
+        firstTurn[1].GetProperty("interrupted").GetBoolean().ShouldBeTrue();
+        events[^1].GetProperty("turnComplete").GetBoolean().ShouldBeTrue();
+    }
+
     private static async Task<List<JsonElement>> EventsAsync(HttpClient http, string id)
     {
         using var response = await http.GetAsync($"/v1/sessions/{id}/events?limit=1000", TestContext.Current.CancellationToken);
