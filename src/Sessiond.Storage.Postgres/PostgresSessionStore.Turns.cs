@@ -217,11 +217,14 @@ public sealed partial class PostgresSessionStore
         DateTimeOffset now, string? owner, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // One arm per partial index (sessions_leased, sessions_running_unleased): a sweep never scans the table.
         await using var command = Sql.Command(connection,
             $"""
-            SELECT {LeaseColumns} FROM sessions
-            WHERE (lease_owner IS NOT NULL AND (lease_expires_at <= $1 OR lease_owner = $2::text))
-               OR (lease_owner IS NULL AND status = 'running')
+            (SELECT {LeaseColumns} FROM sessions WHERE lease_owner IS NOT NULL AND lease_expires_at <= $1 LIMIT $3)
+            UNION
+            (SELECT {LeaseColumns} FROM sessions WHERE lease_owner IS NOT NULL AND lease_owner = $2::text LIMIT $3)
+            UNION ALL
+            (SELECT {LeaseColumns} FROM sessions WHERE lease_owner IS NULL AND status = 'running' LIMIT $3)
             LIMIT $3
             """,
             now.ToUnixTimeMilliseconds(), owner, limit);

@@ -70,9 +70,11 @@ public sealed partial class SqliteSessionStore
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT {LeaseRows.Columns} FROM sessions
-            WHERE (lease_owner IS NOT NULL AND (lease_expires_at <= $now OR lease_owner = $owner))
-               OR (lease_owner IS NULL AND status = 'running')
+            SELECT {LeaseRows.Columns} FROM sessions WHERE lease_owner IS NOT NULL AND lease_expires_at <= $now
+            UNION
+            SELECT {LeaseRows.Columns} FROM sessions WHERE lease_owner IS NOT NULL AND lease_owner = $owner
+            UNION ALL
+            SELECT {LeaseRows.Columns} FROM sessions WHERE lease_owner IS NULL AND status = 'running'
             LIMIT $limit
             """;
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());

@@ -103,6 +103,7 @@ internal static class PostgresSchema
             ADD COLUMN lease_token bigint NOT NULL DEFAULT 0,
             ADD COLUMN lease_expires_at bigint NULL;
         CREATE INDEX sessions_leased ON sessions (lease_expires_at) WHERE lease_owner IS NOT NULL;
+        CREATE INDEX sessions_running_unleased ON sessions (id) WHERE lease_owner IS NULL AND status = 'running';
         """,
     ];
 
