@@ -28,6 +28,22 @@ public sealed partial class PostgresSessionStore
                 throw SessionErrors.SessionBusy(sessionId, current.Status);
             }
 
+            var lease = (await SelectLeaseAsync(connection, sessionId, ct).ConfigureAwait(false))!;
+            if (change.FencingToken is { } fencing && (lease.Owner is null || lease.Token != fencing))
+            {
+                throw SessionErrors.LeaseLost(sessionId, fencing);
+            }
+
+            TurnLease? taken = null;
+            if (change.Lease is { } claim)
+            {
+                taken = new TurnLease(sessionId, claim.Owner, lease.Token + 1, claim.ExpiresAt);
+            }
+            else if (change.ReleaseLease)
+            {
+                lease = lease with { Owner = null, ExpiresAt = null };
+            }
+
             var updated = current with
             {
                 Status = change.Status ?? current.Status,
@@ -36,6 +52,7 @@ public sealed partial class PostgresSessionStore
                     : change.ModelOverride.Length == 0 ? null : change.ModelOverride,
                 Permissions = change.Permissions ?? current.Permissions,
                 UpdatedAt = change.Now,
+                Lease = taken,
             };
 
             await using var write = new NpgsqlBatch(connection)
@@ -47,6 +64,7 @@ public sealed partial class PostgresSessionStore
                         sessionId, updated.Status, updated.Agent, updated.ModelOverride,
                         JsonSerializer.SerializeToUtf8Bytes(updated.Permissions, SessiondJson.Default.SessionPermissions),
                         change.Now.ToUnixTimeMilliseconds()),
+                    LeaseCommand(taken ?? lease),
                 },
             };
             var kind = updated.Status == current.Status ? FeedNoticeKind.Updated : FeedNoticeKind.Status;
@@ -153,4 +171,97 @@ public sealed partial class PostgresSessionStore
 
     private static QueuedFollowup ReadFollowup(NpgsqlDataReader row) => new(
         row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(4)));
+
+    private const string LeaseColumns = "id, lease_owner, lease_token, lease_expires_at";
+
+    /// <inheritdoc />
+    public Task RenewLeaseAsync(string sessionId, long token, DateTimeOffset until, CancellationToken cancellationToken) =>
+        WriteAsync(sessionId, async (connection, ct) =>
+        {
+            await using var renew = Sql.Command(connection,
+                "UPDATE sessions SET lease_expires_at = $3 WHERE id = $1 AND lease_token = $2 AND lease_owner IS NOT NULL",
+                sessionId, token, until.ToUnixTimeMilliseconds());
+            if (await renew.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 0)
+            {
+                throw await SelectLeaseAsync(connection, sessionId, ct).ConfigureAwait(false) is null
+                    ? SessionErrors.SessionNotFound(sessionId)
+                    : SessionErrors.LeaseLost(sessionId, token);
+            }
+
+            return new WriteOutcome<bool>(true, null, 0);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<TurnLease?> TakeOverLeaseAsync(string sessionId, long staleToken, LeaseClaim claim, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        return WriteAsync(sessionId, async (connection, ct) =>
+        {
+            // One statement is the compare-and-set: of several nodes repairing the same session, one updates the row.
+            await using var take = Sql.Command(connection,
+                $"""
+                UPDATE sessions SET lease_owner = $3, lease_token = lease_token + 1, lease_expires_at = $5
+                WHERE id = $1 AND lease_token = $2
+                  AND (lease_owner IS NULL OR lease_owner = $3 OR lease_expires_at <= $4)
+                RETURNING {LeaseColumns}
+                """,
+                sessionId, staleToken, claim.Owner, claim.Now.ToUnixTimeMilliseconds(), claim.ExpiresAt.ToUnixTimeMilliseconds());
+            await using var row = await take.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            var taken = await row.ReadAsync(ct).ConfigureAwait(false) ? ReadLease(row) : null;
+            return new WriteOutcome<TurnLease?>(taken, null, 0);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TurnLease>> ListStaleLeasesAsync(
+        DateTimeOffset now, string? owner, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // One arm per partial index (sessions_leased, sessions_running_unleased): a sweep never scans the table.
+        await using var command = Sql.Command(connection,
+            $"""
+            (SELECT {LeaseColumns} FROM sessions WHERE lease_owner IS NOT NULL AND lease_expires_at <= $1 LIMIT $3)
+            UNION
+            (SELECT {LeaseColumns} FROM sessions WHERE lease_owner IS NOT NULL AND lease_owner = $2::text LIMIT $3)
+            UNION ALL
+            (SELECT {LeaseColumns} FROM sessions WHERE lease_owner IS NULL AND status = 'running' LIMIT $3)
+            LIMIT $3
+            """,
+            now.ToUnixTimeMilliseconds(), owner, limit);
+        var leases = new List<TurnLease>();
+        await using var row = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await row.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            leases.Add(ReadLease(row));
+        }
+
+        return leases;
+    }
+
+    /// <summary>Throws <c>lease_lost</c> unless <paramref name="token"/> is the session's current, held lease.</summary>
+    private static async Task RequireCurrentLeaseAsync(NpgsqlConnection connection, string sessionId, long token, CancellationToken ct)
+    {
+        var lease = await SelectLeaseAsync(connection, sessionId, ct).ConfigureAwait(false) ?? throw SessionErrors.SessionNotFound(sessionId);
+        if (lease.Owner is null || lease.Token != token)
+        {
+            throw SessionErrors.LeaseLost(sessionId, token);
+        }
+    }
+
+    private static async Task<TurnLease?> SelectLeaseAsync(NpgsqlConnection connection, string sessionId, CancellationToken ct)
+    {
+        await using var command = Sql.Command(connection, $"SELECT {LeaseColumns} FROM sessions WHERE id = $1", sessionId);
+        await using var row = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await row.ReadAsync(ct).ConfigureAwait(false) ? ReadLease(row) : null;
+    }
+
+    private static NpgsqlBatchCommand LeaseCommand(TurnLease lease) => Sql.Command(
+        "UPDATE sessions SET lease_owner = $2, lease_token = $3, lease_expires_at = $4 WHERE id = $1",
+        lease.SessionId, lease.Owner, lease.Token, lease.ExpiresAt?.ToUnixTimeMilliseconds());
+
+    private static TurnLease ReadLease(NpgsqlDataReader row) => new(
+        row.GetString(0),
+        row.IsDBNull(1) ? null : row.GetString(1),
+        row.GetInt64(2),
+        row.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(3)));
 }

@@ -203,6 +203,12 @@ public sealed partial class PostgresSessionStore
                 return new WriteOutcome<AppendResult>(new AppendResult(replay, first.LastSeq, Replayed: true), null, 0);
             }
 
+            if (batch.FencingToken is { } fencing)
+            {
+                // The session row is locked, so the lease cannot change before this commit.
+                await RequireCurrentLeaseAsync(connection, batch.SessionId, fencing, ct).ConfigureAwait(false);
+            }
+
             if (batch.ExpectedLastSeq is { } expected && expected != target.LastSeq)
             {
                 throw new SeqConflictException(expected, target.LastSeq);

@@ -51,4 +51,42 @@ public sealed partial class SqliteSessionStore
 
         return ids;
     }
+
+    /// <inheritdoc />
+    public Task RenewLeaseAsync(string sessionId, long token, DateTimeOffset until, CancellationToken cancellationToken) =>
+        Enqueue(new RenewLeaseOperation(sessionId, token, until, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<TurnLease?> TakeOverLeaseAsync(string sessionId, long staleToken, LeaseClaim claim, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        return Enqueue(new TakeOverLeaseOperation(sessionId, staleToken, claim, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TurnLease>> ListStaleLeasesAsync(
+        DateTimeOffset now, string? owner, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {LeaseRows.Columns} FROM sessions WHERE lease_owner IS NOT NULL AND lease_expires_at <= $now
+            UNION
+            SELECT {LeaseRows.Columns} FROM sessions WHERE lease_owner IS NOT NULL AND lease_owner = $owner
+            UNION ALL
+            SELECT {LeaseRows.Columns} FROM sessions WHERE lease_owner IS NULL AND status = 'running'
+            LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$owner", (object?)owner ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", limit);
+        var leases = new List<TurnLease>();
+        await using var row = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await row.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            leases.Add(LeaseRows.Read(row));
+        }
+
+        return leases;
+    }
 }

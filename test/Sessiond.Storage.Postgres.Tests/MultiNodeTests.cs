@@ -5,6 +5,7 @@ using Sessiond.Core.Events;
 using Sessiond.Core.Ports;
 using Sessiond.Core.Sessions;
 using Sessiond.Core.Validation;
+using Sessiond.Storage.Postgres.Schema;
 using Shouldly;
 
 namespace Sessiond.Storage.Postgres.Tests;
@@ -103,7 +104,7 @@ public sealed class MultiNodeTests(PostgresStoreFixture fixture) : IClassFixture
         }
 
         var nodes = await Task.WhenAll(starting).WaitForAsync("both nodes to finish starting once the lock is free");
-        (await CountAsync(holder, $"SELECT count(*) FROM \"{schema}\".schema_version")).ShouldBe(1);
+        (await CountAsync(holder, $"SELECT count(*) FROM \"{schema}\".schema_version")).ShouldBe(PostgresSchema.LatestVersion, "each migration applied once");
         var session = await Service(nodes[0]).CreateAsync(Caller.System, new CreateSessionCommand { AppName = "a", UserId = "u" }, Ct);
         (await nodes[1].GetSessionAsync(session.Id, Ct)).ShouldNotBeNull();
     }

@@ -22,3 +22,6 @@ public sealed class PostgresFeedConformance(PostgresStoreFixture fixture)
 
 public sealed class PostgresTurnConformance(PostgresStoreFixture fixture)
     : TurnConformance(fixture), IClassFixture<PostgresStoreFixture>;
+
+public sealed class PostgresLeaseConformance(PostgresStoreFixture fixture)
+    : LeaseConformance(fixture), IClassFixture<PostgresStoreFixture>;

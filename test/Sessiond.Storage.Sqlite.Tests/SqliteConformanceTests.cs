@@ -22,3 +22,6 @@ public sealed class SqliteFeedConformance(SqliteStoreFixture fixture)
 
 public sealed class SqliteTurnConformance(SqliteStoreFixture fixture)
     : TurnConformance(fixture), IClassFixture<SqliteStoreFixture>;
+
+public sealed class SqliteLeaseConformance(SqliteStoreFixture fixture)
+    : LeaseConformance(fixture), IClassFixture<SqliteStoreFixture>;

@@ -19,4 +19,5 @@ public static class ErrorCodes
     public const string UnknownModel = "unknown_model";
     public const string ApprovalNotFound = "approval_not_found";
     public const string ElicitationNotFound = "elicitation_not_found";
+    public const string LeaseLost = "lease_lost";
 }

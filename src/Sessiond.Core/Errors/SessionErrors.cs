@@ -28,6 +28,11 @@ public static class SessionErrors
     public static SessiondException NotRunning(string sessionId) =>
         new(ErrorKind.Conflict, ErrorCodes.NotRunning, $"No turn is running on session '{Printable(sessionId)}'.");
 
+    /// <summary>A write of a turn whose lease another node has taken over (or that ended); nothing was written.</summary>
+    public static SessiondException LeaseLost(string sessionId, long token) =>
+        new(ErrorKind.Conflict, ErrorCodes.LeaseLost,
+            $"The turn lease {token} of session '{Printable(sessionId)}' is no longer current; another node took the session over.");
+
     public static SessiondException QueueFull(string what, int capacity) =>
         new(ErrorKind.TooMany, ErrorCodes.QueueFull, $"The {what} queue is full ({capacity}); retry after the turn takes some.");
 

@@ -31,4 +31,23 @@ public interface ITurnStore
 
     /// <summary>Every session with a pending follow-up, so a starting node can run what a stopped one left queued.</summary>
     Task<IReadOnlyList<string>> ListSessionsWithFollowupsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Extends the session's turn lease to <paramref name="until"/>. Throws <c>lease_lost</c> when <paramref name="token"/>
+    /// is not the current lease (it was taken over or released), and <c>session_not_found</c>.
+    /// </summary>
+    Task RenewLeaseAsync(string sessionId, long token, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> leases no live node holds: those expired by <paramref name="now"/>, those held by
+    /// <paramref name="owner"/> when given (a previous run of this node), and sessions left <c>running</c> without a lease.
+    /// </summary>
+    Task<IReadOnlyList<TurnLease>> ListStaleLeasesAsync(DateTimeOffset now, string? owner, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes over a stale lease to repair its session: a compare-and-set that succeeds only while <paramref name="staleToken"/>
+    /// is still current and the lease is expired, released, or held by the claimant itself. Returns the new lease (token + 1),
+    /// or null when another node got there first or the holder renewed it.
+    /// </summary>
+    Task<TurnLease?> TakeOverLeaseAsync(string sessionId, long staleToken, LeaseClaim claim, CancellationToken cancellationToken);
 }

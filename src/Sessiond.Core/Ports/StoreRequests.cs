@@ -33,7 +33,11 @@ public sealed record AppendBatch(
     EventUsage Usage,
     long? ExpectedLastSeq,
     IdempotencyToken? Idempotency,
-    DateTimeOffset Now);
+    DateTimeOffset Now)
+{
+    /// <summary>When set, the batch is a turn's write: refused with <c>lease_lost</c> unless this is the session's current lease.</summary>
+    public long? FencingToken { get; init; }
+}
 
 /// <summary>An <c>Idempotency-Key</c> and the hash of the request it came with, to tell a retry from a reuse.</summary>
 public sealed record IdempotencyToken(string Key, string RequestHash);
@@ -56,7 +60,25 @@ public sealed record RunStateChange(DateTimeOffset Now)
     public string? ModelOverride { get; init; }
 
     public SessionPermissions? Permissions { get; init; }
+
+    /// <summary>Takes a new turn lease in the same commit: the session's fencing token goes up by one.</summary>
+    public LeaseClaim? Lease { get; init; }
+
+    /// <summary>When set, the change is refused with <c>lease_lost</c> unless this is the session's current lease.</summary>
+    public long? FencingToken { get; init; }
+
+    /// <summary>Ends the current lease (the token stays, so a later lease gets a higher one).</summary>
+    public bool ReleaseLease { get; init; }
 }
+
+/// <summary>A node's claim on a session's turn lease, valid until <see cref="ExpiresAt"/> unless renewed.</summary>
+public sealed record LeaseClaim(string Owner, DateTimeOffset Now, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// A turn lease: which node runs the session's turn, its fencing token (increasing per session, one per lease taken),
+/// and when it lapses unless renewed.
+/// </summary>
+public sealed record TurnLease(string SessionId, string? Owner, long Token, DateTimeOffset? ExpiresAt);
 
 /// <summary>A follow-up input to queue, with the idempotency key that makes a retried request harmless.</summary>
 public sealed record NewFollowup(string SessionId, string Key, string InputJson, DateTimeOffset Now);

@@ -44,5 +44,9 @@ public sealed record Session
 
     public SessionPermissions Permissions { get; init; } = SessionPermissions.Empty;
 
+    /// <summary>The turn lease a run-state change just took; null otherwise. Internal to the runtime, never on the wire.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Ports.TurnLease? Lease { get; init; }
+
     internal static readonly IReadOnlyDictionary<string, JsonElement> EmptyMap = new Dictionary<string, JsonElement>();
 }

@@ -202,8 +202,17 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
         }
     }
 
+    public Task<AppendResult> AppendAsync(
+        Caller caller, string sessionId, AppendEventsCommand command, string? idempotencyKey, CancellationToken cancellationToken) =>
+        AppendAsync(caller, sessionId, command, idempotencyKey, fencingToken: null, cancellationToken);
+
+    /// <summary>
+    /// Appends events. A turn passes its <paramref name="fencingToken"/>, so a write of a turn whose lease was taken over
+    /// is refused with <c>lease_lost</c>.
+    /// </summary>
     public async Task<AppendResult> AppendAsync(
-        Caller caller, string sessionId, AppendEventsCommand command, string? idempotencyKey, CancellationToken cancellationToken)
+        Caller caller, string sessionId, AppendEventsCommand command, string? idempotencyKey, long? fencingToken,
+        CancellationToken cancellationToken)
     {
         await RequireWritableAsync(caller, sessionId, cancellationToken);
 
@@ -232,7 +241,10 @@ public sealed class SessionService(ISessionStore store, SessiondLimits limits, T
         }
 
         var batch = new AppendBatch(
-            sessionId, events, StateChanges.FromEvents(events), SumUsage(events), command.ExpectedLastSeq, token, time.GetUtcNow());
+            sessionId, events, StateChanges.FromEvents(events), SumUsage(events), command.ExpectedLastSeq, token, time.GetUtcNow())
+        {
+            FencingToken = fencingToken,
+        };
         return await store.AppendEventsAsync(batch, cancellationToken);
     }
 

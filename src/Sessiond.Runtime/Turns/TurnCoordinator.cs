@@ -46,6 +46,7 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
                 FromStatuses = Startable,
                 Agent = agent.Name,
                 ModelOverride = request.Model,
+                Lease = NewClaim(),
             }, cancellationToken);
         }
         catch (SessiondException e) when (e.Code == ErrorCodes.SessionBusy && request.Enqueue)
@@ -119,7 +120,7 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
             Events = [RuntimeEvents.Interrupted(pending.ConfirmationEvent?.InvocationId ?? IdGenerator.NewId("inv", services.Time),
                 pending.ConfirmationEvent?.Author ?? AppDefinition.RootAgent, null)],
         }, null, CancellationToken.None);
-        await FinishAsync(session.Id, SessionStatus.Idle, WaitingOnly);
+        await FinishAsync(session.Id, SessionStatus.Idle, WaitingOnly, leaseToken: null);
     }
 
     /// <summary>
@@ -165,7 +166,7 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
         try
         {
             session = await services.Store.SetRunStateAsync(
-                session.Id, new RunStateChange(services.Time.GetUtcNow()) { Status = SessionStatus.Running, FromStatuses = WaitingOnly },
+                session.Id, new RunStateChange(services.Time.GetUtcNow()) { Status = SessionStatus.Running, FromStatuses = WaitingOnly, Lease = NewClaim() },
                 cancellationToken);
         }
         catch (SessiondException e) when (e.Code == ErrorCodes.SessionBusy)
@@ -214,36 +215,51 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
     }
 
     /// <summary>
-    /// Repairs sessions a previous process left mid-turn: records an <c>interrupted</c> event, makes them idle, and runs
-    /// every queued follow-up of an idle session. A turn paused for approval stays paused; its approval resumes it.
+    /// Repairs sessions a previous run of this node left mid-turn (their leases name this node), and those whose lease
+    /// lapsed: records an <c>interrupted</c> event, makes them idle, and runs their queued follow-ups. A turn paused for
+    /// approval holds no lease and stays paused; its approval resumes it. Then runs every queued follow-up of an idle session.
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        foreach (var status in (string[])[SessionStatus.Running, SessionStatus.Waiting])
+        await RepairStaleAsync(services.NodeId, cancellationToken);
+        foreach (var sessionId in await services.Store.ListSessionsWithFollowupsAsync(cancellationToken))
         {
-            var sessions = await services.Sessions.ListAllAsync(Caller.System, new SessionQuery { Status = status }, cancellationToken);
-            foreach (var session in sessions.Where(s => !_active.ContainsKey(s.Id)))
-            {
-                var pending = PendingWork.From(await LoadEventsAsync(session.Id, cancellationToken));
-                if (status == SessionStatus.Waiting && pending.ConfirmationEvent is not null)
-                {
-                    continue;
-                }
+            await TryStartFollowupAsync(sessionId);
+        }
+    }
 
-                Log.Recovering(services.Logger, session.Id, status);
+    /// <summary>Repairs sessions whose turn lease lapsed, on whichever node held it; called periodically on every node.</summary>
+    public Task SweepAsync(CancellationToken cancellationToken) => RepairStaleAsync(owner: null, cancellationToken);
+
+    private async Task RepairStaleAsync(string? owner, CancellationToken cancellationToken)
+    {
+        var stale = await services.Store.ListStaleLeasesAsync(services.Time.GetUtcNow(), owner, 100, cancellationToken);
+        foreach (var lease in stale.Where(l => !_active.ContainsKey(l.SessionId)))
+        {
+            // The compare-and-set on the lease: of several nodes sweeping at once, one repairs; a holder that renewed
+            // in time keeps its turn.
+            var taken = await services.Store.TakeOverLeaseAsync(lease.SessionId, lease.Token, NewClaim(), cancellationToken);
+            if (taken is null || await services.Store.GetSessionAsync(lease.SessionId, cancellationToken) is not { } session)
+            {
+                continue;
+            }
+
+            Log.Recovering(services.Logger, session.Id, session.Status, lease.Owner ?? "none");
+            try
+            {
                 var last = await services.Sessions.ReadCommittedAsync(session.Id, Math.Max(0, session.LastSeq - 1), 1, cancellationToken);
                 var invocationId = last.Count > 0 ? last[0].ToEvent().InvocationId : null;
                 await services.Sessions.AppendAsync(Caller.System, session.Id, new AppendEventsCommand
                 {
                     Events = [RuntimeEvents.Interrupted(invocationId ?? IdGenerator.NewId("inv", services.Time), session.Agent ?? AppDefinition.RootAgent, null)],
-                }, null, cancellationToken);
-                await FinishAsync(session.Id, SessionStatus.Idle, [status]);
+                }, null, taken.Token, cancellationToken);
             }
-        }
+            catch (SessiondException e) when (e.Code is ErrorCodes.LeaseLost or ErrorCodes.SessionNotFound)
+            {
+                continue;
+            }
 
-        foreach (var sessionId in await services.Store.ListSessionsWithFollowupsAsync(cancellationToken))
-        {
-            await TryStartFollowupAsync(sessionId);
+            await FinishAsync(session.Id, SessionStatus.Idle, null, taken.Token);
         }
     }
 
@@ -284,7 +300,7 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
     /// <summary>Starts the loop for a session already marked running; returns at once.</summary>
     private ActiveTurn Launch(Session session, AppDefinition app, SessionEvent? input, string? invocationId = null)
     {
-        var turn = new ActiveTurn(session.Id, input?.InvocationId ?? invocationId!, services.SteerCapacity);
+        var turn = new ActiveTurn(session.Id, input?.InvocationId ?? invocationId!, session.Lease!.Token, services.SteerCapacity);
         turn.Emit(new TurnUpdate.Status(SessionStatus.Running));
         _active[session.Id] = turn;
         var task = Task.Run(() => RunAsync(turn, session, app, input));
@@ -296,6 +312,8 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
     private async Task RunAsync(ActiveTurn turn, Session session, AppDefinition app, SessionEvent? input)
     {
         var status = SessionStatus.Failed;
+        using var stopHeartbeat = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(turn, stopHeartbeat.Token);
         try
         {
             var (_, agent, model) = Resolve(session, session.Agent, null);
@@ -307,17 +325,31 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
                 _ => SessionStatus.Idle,
             };
         }
+        catch (SessiondException e) when (e.Code == ErrorCodes.LeaseLost)
+        {
+            turn.LeaseLost = true;
+        }
         catch (Exception e)
         {
             Log.TurnCrashed(services.Logger, e, session.Id);
         }
         finally
         {
+            await stopHeartbeat.CancelAsync();
+            await heartbeat;
             _active.TryRemove(new KeyValuePair<string, ActiveTurn>(session.Id, turn));
             try
             {
-                turn.Emit(new TurnUpdate.Status(status));
-                await FinishAsync(session.Id, status, null);
+                if (turn.LeaseLost)
+                {
+                    // Another node took the session over and repairs it; this node writes nothing more.
+                    Log.LeaseLost(services.Logger, session.Id, turn.LeaseToken);
+                }
+                else
+                {
+                    turn.Emit(new TurnUpdate.Status(status));
+                    await FinishAsync(session.Id, status, null, turn.LeaseToken);
+                }
             }
             catch (Exception e)
             {
@@ -331,13 +363,19 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
     }
 
     /// <summary>Ends a turn with <paramref name="status"/>; when that frees the session, the next follow-up starts.</summary>
-    private async Task FinishAsync(string sessionId, string status, string[]? from)
+    private async Task FinishAsync(string sessionId, string status, string[]? from, long? leaseToken)
     {
         try
         {
-            await services.Store.SetRunStateAsync(sessionId, new RunStateChange(services.Time.GetUtcNow()) { Status = status, FromStatuses = from }, CancellationToken.None);
+            await services.Store.SetRunStateAsync(sessionId, new RunStateChange(services.Time.GetUtcNow())
+            {
+                Status = status,
+                FromStatuses = from,
+                FencingToken = leaseToken,
+                ReleaseLease = true,
+            }, CancellationToken.None);
         }
-        catch (SessiondException e) when (e.Code is ErrorCodes.SessionNotFound or ErrorCodes.SessionBusy)
+        catch (SessiondException e) when (e.Code is ErrorCodes.SessionNotFound or ErrorCodes.SessionBusy or ErrorCodes.LeaseLost)
         {
             return;
         }
@@ -363,6 +401,7 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
             {
                 Status = SessionStatus.Running,
                 FromStatuses = Startable,
+                Lease = NewClaim(),
             }, CancellationToken.None);
         }
         catch (SessiondException e) when (e.Code is ErrorCodes.SessionBusy or ErrorCodes.SessionNotFound)
@@ -373,12 +412,56 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
         var next = await services.Store.TakeFollowupAsync(sessionId, CancellationToken.None);
         if (next is null || services.Catalog.Find(session.AppName) is not { } app)
         {
-            await services.Store.SetRunStateAsync(sessionId, new RunStateChange(services.Time.GetUtcNow()) { Status = SessionStatus.Idle }, CancellationToken.None);
+            await services.Store.SetRunStateAsync(sessionId, new RunStateChange(services.Time.GetUtcNow())
+            {
+                Status = SessionStatus.Idle,
+                FencingToken = session.Lease!.Token,
+                ReleaseLease = true,
+            }, CancellationToken.None);
             return false;
         }
 
         Launch(session, app, DecodeInput(next.InputJson));
         return true;
+    }
+
+    private LeaseClaim NewClaim()
+    {
+        var now = services.Time.GetUtcNow();
+        return new LeaseClaim(services.NodeId, now, now + services.LeaseDuration);
+    }
+
+    /// <summary>
+    /// Renews the turn's lease every third of its length. When the store says it was taken over, the turn stops; a
+    /// store that cannot be reached is tried again at the next beat (should the lease lapse meanwhile, the turn's next
+    /// write is refused).
+    /// </summary>
+    private async Task HeartbeatAsync(ActiveTurn turn, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(services.LeaseDuration / 3, services.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                try
+                {
+                    await services.Store.RenewLeaseAsync(turn.SessionId, turn.LeaseToken, services.Time.GetUtcNow() + services.LeaseDuration, stop);
+                }
+                catch (SessiondException e) when (e.Code is ErrorCodes.LeaseLost or ErrorCodes.SessionNotFound)
+                {
+                    turn.LeaseLost = e.Code == ErrorCodes.LeaseLost;
+                    await turn.Cancellation.CancelAsync();
+                    return;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.RenewFailed(services.Logger, e, turn.SessionId);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task<List<SessionEvent>> LoadEventsAsync(string sessionId, CancellationToken cancellationToken)
@@ -410,10 +493,16 @@ public sealed partial class TurnCoordinator(TurnServices services) : IAsyncDispo
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Repairing session {SessionId}, left {Status} by a previous process")]
-        public static partial void Recovering(ILogger logger, string sessionId, string status);
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Repairing session {SessionId}, left {Status} by node {Owner}, whose lease lapsed or which restarted")]
+        public static partial void Recovering(ILogger logger, string sessionId, string status, string owner);
 
         [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "A turn of session {SessionId} failed unexpectedly")]
         public static partial void TurnCrashed(ILogger logger, Exception exception, string sessionId);
+
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "The turn of session {SessionId} stopped: its lease {Token} was taken over by another node")]
+        public static partial void LeaseLost(ILogger logger, string sessionId, long token);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Renewing the turn lease of session {SessionId} failed; retrying at the next beat")]
+        public static partial void RenewFailed(ILogger logger, Exception exception, string sessionId);
     }
 }

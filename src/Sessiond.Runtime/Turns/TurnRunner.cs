@@ -389,7 +389,7 @@ internal sealed class TurnRunner
 
     private async Task SetStatusAsync(string status)
     {
-        await _services.Store.SetRunStateAsync(_session.Id, new Core.Ports.RunStateChange(_services.Time.GetUtcNow()) { Status = status }, CancellationToken.None);
+        await _services.Store.SetRunStateAsync(_session.Id, new Core.Ports.RunStateChange(_services.Time.GetUtcNow()) { Status = status, FencingToken = _turn.LeaseToken }, CancellationToken.None);
         _turn.Emit(new TurnUpdate.Status(status));
     }
 
@@ -397,7 +397,8 @@ internal sealed class TurnRunner
     {
         // Once the model produced an event it is recorded even if a cancel arrives meanwhile, so history stays whole.
         var result = await _services.Sessions.AppendAsync(
-            Caller.System, _session.Id, new AppendEventsCommand { Events = events }, null, cancellationToken ?? CancellationToken.None);
+            Caller.System, _session.Id, new AppendEventsCommand { Events = events }, null, _turn.LeaseToken,
+            cancellationToken ?? CancellationToken.None);
         foreach (var stored in result.Events)
         {
             var committed = stored.ToEvent() with { Seq = stored.Seq };

@@ -21,4 +21,10 @@ public sealed record TurnServices(
 {
     /// <summary>How many steer messages may wait for the next model call.</summary>
     public int SteerCapacity { get; init; } = 16;
+
+    /// <summary>This node's name in turn leases; nodes sharing one database need distinct ones.</summary>
+    public string NodeId { get; init; } = Environment.MachineName;
+
+    /// <summary>How long a turn lease lasts unless renewed; a running turn renews it every third of this.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
 }

@@ -24,6 +24,8 @@ public sealed record SessiondOptions
     public Auth.CorsOptions Cors { get; init; } = new();
 
     public AgentsOptions Agents { get; init; } = new();
+
+    public RuntimeOptions Runtime { get; init; } = new();
 }
 
 /// <summary>The <c>Sessiond:Storage</c> section: which provider, and where it keeps its data.</summary>
@@ -69,4 +71,25 @@ public sealed record AgentsOptions
 {
     /// <summary>The folder of <c>&lt;app&gt;.yaml</c> files; <c>--agents-dir</c> sets it.</summary>
     public string Directory { get; init; } = "./agents";
+}
+
+/// <summary>How turns run across nodes: <c>Sessiond:Runtime</c>.</summary>
+public sealed record RuntimeOptions
+{
+    /// <summary>
+    /// How long a turn's lease lasts unless renewed (renewed every third of it). A dead node's turn is repaired by another
+    /// node within about <c>LeaseSeconds * 4 / 3</c>.
+    /// </summary>
+    public int LeaseSeconds { get; init; } = 15;
+
+    /// <summary>This node's name in turn leases; nodes sharing one database need distinct ones. Default: the host name.</summary>
+    public string? NodeId { get; init; }
+
+    /// <summary>A problem with these options, said so that it can be fixed; null when there is none.</summary>
+    public string? Validate() =>
+        LeaseSeconds is < 1 or > 3600
+            ? $"Sessiond:Runtime:LeaseSeconds is {LeaseSeconds}; use 1 to 3600 seconds (15 is the default)."
+            : NodeId is { } id && (string.IsNullOrWhiteSpace(id) || id.Length > 200)
+                ? "Sessiond:Runtime:NodeId must be 1 to 200 characters, or unset to use the host name."
+                : null;
 }

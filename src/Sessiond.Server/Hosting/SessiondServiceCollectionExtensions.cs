@@ -49,7 +49,7 @@ public static class SessiondServiceCollectionExtensions
         services.AddSingleton<StoreReadiness>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreReadiness>());
         services.AddHostedService(sp => sp.GetRequiredService<StreamHub>());
-        services.AddSessiondRuntime(options.Agents);
+        services.AddSessiondRuntime(options.Agents, options.Runtime);
 
         services.AddProblemDetails(ProblemMapping.Customize);
         services.AddExceptionHandler<SessiondExceptionHandler>();
@@ -89,7 +89,7 @@ public static class SessiondServiceCollectionExtensions
                 $"Sessiond:Storage:Synchronous '{options.Storage.Synchronous}' is not supported; use NORMAL (survives a crash) or FULL (survives power loss).");
         }
 
-        if ((options.Limits.Validate() ?? options.Streams.Validate()) is { } problem)
+        if ((options.Limits.Validate() ?? options.Streams.Validate() ?? options.Runtime.Validate()) is { } problem)
         {
             throw new InvalidOperationException(problem);
         }

@@ -11,9 +11,10 @@ namespace Sessiond.Server.Runtime;
 /// <summary>Wires the agent runtime into the host.</summary>
 public static class RuntimeSetup
 {
-    public static IServiceCollection AddSessiondRuntime(this IServiceCollection services, AgentsOptions options)
+    public static IServiceCollection AddSessiondRuntime(this IServiceCollection services, AgentsOptions options, RuntimeOptions runtime)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(runtime);
         services.AddSingleton(_ => AgentCatalog.Load(options.Directory));
         services.AddSingleton(sp => new ModelClientFactory(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ToolsetFactory>();
@@ -27,9 +28,15 @@ public static class RuntimeSetup
             sp.GetRequiredService<TraceRecorder>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sessiond.Runtime"),
-            sp.GetRequiredService<ILiveBroadcaster>()));
+            sp.GetRequiredService<ILiveBroadcaster>())
+        {
+            NodeId = runtime.NodeId ?? Environment.MachineName,
+            LeaseDuration = TimeSpan.FromSeconds(runtime.LeaseSeconds),
+        });
         services.AddSingleton<TurnCoordinator>();
         services.AddHostedService<RuntimeLifetime>();
+        // Registered after the lifetime, so it stops first: no repair starts while running turns are being cancelled.
+        services.AddHostedService<LeaseSweeper>();
         return services;
     }
 }

@@ -97,6 +97,14 @@ internal static class PostgresSchema
         );
         CREATE INDEX followups_pending ON followups (session_id, id) WHERE NOT taken;
         """,
+        """
+        ALTER TABLE sessions
+            ADD COLUMN lease_owner text COLLATE "C" NULL,
+            ADD COLUMN lease_token bigint NOT NULL DEFAULT 0,
+            ADD COLUMN lease_expires_at bigint NULL;
+        CREATE INDEX sessions_leased ON sessions (lease_expires_at) WHERE lease_owner IS NOT NULL;
+        CREATE INDEX sessions_running_unleased ON sessions (id) WHERE lease_owner IS NULL AND status = 'running';
+        """,
     ];
 
     /// <summary>The version this build migrates to.</summary>

@@ -99,6 +99,13 @@ internal static class SqliteSchema
             DELETE FROM followups WHERE session_id = old.id;
         END;
         """,
+        """
+        ALTER TABLE sessions ADD COLUMN lease_owner TEXT NULL;
+        ALTER TABLE sessions ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sessions ADD COLUMN lease_expires_at INTEGER NULL;
+        CREATE INDEX sessions_leased ON sessions (lease_expires_at) WHERE lease_owner IS NOT NULL;
+        CREATE INDEX sessions_running_unleased ON sessions (id) WHERE lease_owner IS NULL AND status = 'running';
+        """,
     ];
 
     /// <summary>The version this build migrates to.</summary>

@@ -19,6 +19,23 @@ internal sealed class SetRunStateOperation(string sessionId, RunStateChange chan
             throw SessionErrors.SessionBusy(SessionId, current.Status);
         }
 
+        var lease = LeaseRows.Select(sql.Connection, SessionId)!;
+        if (change.FencingToken is { } fencing && (lease.Owner is null || lease.Token != fencing))
+        {
+            throw SessionErrors.LeaseLost(SessionId, fencing);
+        }
+
+        TurnLease? taken = null;
+        if (change.Lease is { } claim)
+        {
+            taken = new TurnLease(SessionId, claim.Owner, lease.Token + 1, claim.ExpiresAt);
+            LeaseRows.Write(sql.Connection, taken);
+        }
+        else if (change.ReleaseLease)
+        {
+            LeaseRows.Write(sql.Connection, lease with { Owner = null, ExpiresAt = null });
+        }
+
         var updated = current with
         {
             Status = change.Status ?? current.Status,
@@ -27,6 +44,7 @@ internal sealed class SetRunStateOperation(string sessionId, RunStateChange chan
                 : change.ModelOverride.Length == 0 ? null : change.ModelOverride,
             Permissions = change.Permissions ?? current.Permissions,
             UpdatedAt = change.Now,
+            Lease = taken,
         };
         using (var command = sql.Connection.CreateCommand())
         {

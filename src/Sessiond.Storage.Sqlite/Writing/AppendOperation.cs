@@ -2,6 +2,7 @@ using Sessiond.Core.Errors;
 using Sessiond.Core.Ports;
 using Sessiond.Core.Sessions;
 using Sessiond.Core.State;
+using Sessiond.Storage.Sqlite.Turns;
 
 namespace Sessiond.Storage.Sqlite.Writing;
 
@@ -33,6 +34,11 @@ internal sealed class AppendOperation(AppendBatch batch, byte[][] eventJson, Can
             }
 
             return new AppendResult(sql.SelectEventRange(batch.SessionId, seen.FirstSeq, seen.LastSeq), seen.LastSeq, Replayed: true);
+        }
+
+        if (batch.FencingToken is { } fencing)
+        {
+            LeaseRows.RequireCurrent(sql.Connection, batch.SessionId, fencing);
         }
 
         if (batch.ExpectedLastSeq is { } expected && expected != target.LastSeq)
