@@ -12,46 +12,38 @@ namespace Sessiond.Server.Tests;
 /// </summary>
 public sealed class TurnLeaseNodesTests : IAsyncLifetime
 {
-    private const string Variable = "SESSIOND_TEST_POSTGRES";
     private const int LeaseSeconds = 3;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     // The lease lapses at most LeaseSeconds after the kill, a sweep comes within a third of that, and 2 s are for slack.
     private static readonly TimeSpan TakeoverBound = TimeSpan.FromSeconds(LeaseSeconds + LeaseSeconds / 3.0 + 2);
 
-    private readonly string _schema = "t_" + Guid.NewGuid().ToString("N")[..20];
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "sessiond-lease-nodes-" + Guid.NewGuid().ToString("N"));
     private readonly string _agentsDir = RuntimeServer.WriteAgents();
-    private ServerProcess? _nodeA;
-    private ServerProcess? _nodeB;
+    private PostgresNodePair? _nodes;
 
-    public async ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync() => _nodes = await PostgresNodePair.StartAsync(node =>
+    [
+        "--agents-dir", _agentsDir,
+        $"--Sessiond:Runtime:LeaseSeconds={LeaseSeconds}",
+        $"--Sessiond:Runtime:NodeId={node}",
+    ]);
+
+    public async ValueTask DisposeAsync()
     {
-        var connectionString = Environment.GetEnvironmentVariable(Variable);
-        if (string.IsNullOrWhiteSpace(connectionString))
+        if (_nodes is not null)
         {
-            return;
+            await _nodes.DisposeAsync();
         }
 
-        string[] Arguments(string node) =>
-        [
-            "--agents-dir", _agentsDir,
-            "--Sessiond:Storage:Provider=postgres",
-            $"--Sessiond:Storage:ConnectionString={new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 16 }}",
-            $"--Sessiond:Storage:Schema={_schema}",
-            $"--Sessiond:Runtime:LeaseSeconds={LeaseSeconds}",
-            $"--Sessiond:Runtime:NodeId={node}",
-        ];
-        _nodeA = await ServerProcess.StartAsync(Path.Combine(_dataDir, "a"), StartTimeout, Arguments("node-a"));
-        _nodeB = await ServerProcess.StartAsync(Path.Combine(_dataDir, "b"), StartTimeout, Arguments("node-b"));
+        Directory.Delete(_agentsDir, recursive: true);
     }
 
     [Fact]
     public async Task Turns_started_at_once_on_two_nodes_let_exactly_one_through()
     {
-        RequirePostgres();
-        using var onA = new HttpClient { BaseAddress = _nodeA!.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        using var onB = new HttpClient { BaseAddress = _nodeB!.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var nodes = PostgresNodePair.Require(_nodes);
+        using var onA = PostgresNodePair.ClientOf(nodes.NodeA);
+        using var onB = PostgresNodePair.ClientOf(nodes.NodeB);
         var id = await StreamTestHelpers.CreateSessionAsync(onA, "slow", "u1");
         await using var stream = await SseClient.ConnectAsync(onB, $"/v1/sessions/{id}/stream");
 
@@ -77,16 +69,16 @@ public sealed class TurnLeaseNodesTests : IAsyncLifetime
     [Fact]
     public async Task When_the_node_running_a_turn_is_killed_the_other_repairs_the_session_within_the_lease()
     {
-        RequirePostgres();
-        using var onA = new HttpClient { BaseAddress = _nodeA!.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        using var onB = new HttpClient { BaseAddress = _nodeB!.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var nodes = PostgresNodePair.Require(_nodes);
+        using var onA = PostgresNodePair.ClientOf(nodes.NodeA);
+        using var onB = PostgresNodePair.ClientOf(nodes.NodeB);
         var id = await StreamTestHelpers.CreateSessionAsync(onA, "slow", "u1");
         await using var streamOnB = await SseClient.ConnectAsync(onB, $"/v1/sessions/{id}/stream");
         await using (var streamOnA = await SseClient.ConnectAsync(onA, $"/v1/sessions/{id}/stream"))
         {
             (await onA.PostJsonAsync($"/v1/sessions/{id}/turns", """{"input":"long"}""")).StatusCode.ShouldBe(HttpStatusCode.Accepted);
             await streamOnA.ReadUntilAsync(f => f.Event == "delta", "the first delta of the slow turn on node A");
-            await _nodeA.KillAsync(StartTimeout);
+            await nodes.NodeA.KillAsync(StartTimeout);
         }
 
         await streamOnB.ReadUntilAsync(f => f.Event == "status" && f.Json.GetProperty("status").GetString() == "running",
@@ -113,9 +105,9 @@ public sealed class TurnLeaseNodesTests : IAsyncLifetime
     [Fact]
     public async Task A_node_whose_lease_was_taken_over_writes_nothing_more_and_stops_its_turn()
     {
-        RequirePostgres();
-        using var onA = new HttpClient { BaseAddress = _nodeA!.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        using var onB = new HttpClient { BaseAddress = _nodeB!.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var nodes = PostgresNodePair.Require(_nodes);
+        using var onA = PostgresNodePair.ClientOf(nodes.NodeA);
+        using var onB = PostgresNodePair.ClientOf(nodes.NodeB);
         var id = await StreamTestHelpers.CreateSessionAsync(onA, "slow", "u1");
         await using var streamOnB = await SseClient.ConnectAsync(onB, $"/v1/sessions/{id}/stream");
         await using (var streamOnA = await SseClient.ConnectAsync(onA, $"/v1/sessions/{id}/stream"))
@@ -124,10 +116,10 @@ public sealed class TurnLeaseNodesTests : IAsyncLifetime
             await streamOnA.ReadUntilAsync(f => f.Event == "delta", "the first delta of the slow turn on node A");
 
             // As if node A had stalled past its lease: a node that no longer exists took it over, and it has lapsed too.
-            await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable(Variable));
+            await using var connection = new NpgsqlConnection(nodes.ConnectionString);
             await connection.OpenAsync(TestContext.Current.CancellationToken);
             await using var steal = new NpgsqlCommand(
-                $"UPDATE \"{_schema}\".sessions SET lease_owner = 'gone', lease_token = lease_token + 1, lease_expires_at = 0 WHERE id = $1",
+                $"UPDATE \"{nodes.Schema}\".sessions SET lease_owner = 'gone', lease_token = lease_token + 1, lease_expires_at = 0 WHERE id = $1",
                 connection) { Parameters = { new NpgsqlParameter { Value = id } } };
             (await steal.ExecuteNonQueryAsync(TestContext.Current.CancellationToken)).ShouldBe(1);
         }
@@ -156,48 +148,5 @@ public sealed class TurnLeaseNodesTests : IAsyncLifetime
         using var response = await http.GetAsync($"/v1/sessions/{id}/events?limit=1000", TestContext.Current.CancellationToken);
         var body = await response.ShouldBeJsonAsync(HttpStatusCode.OK);
         return [.. body.GetProperty("events").EnumerateArray()];
-    }
-
-    private void RequirePostgres()
-    {
-        if (_nodeA is not null)
-        {
-            return;
-        }
-
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException($"{Variable} is not set, so the two-node test cannot run. Run ./scripts/test.sh, which starts PostgreSQL and sets it.");
-        }
-
-        Assert.Skip($"{Variable} is not set; ./scripts/test.sh starts a throwaway PostgreSQL and sets it.");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_nodeB is not null)
-        {
-            await _nodeB.DisposeAsync();
-        }
-
-        if (_nodeA is not null)
-        {
-            await _nodeA.DisposeAsync();
-        }
-
-        if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } connectionString)
-        {
-            await using var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
-
-        if (Directory.Exists(_dataDir))
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-
-        Directory.Delete(_agentsDir, recursive: true);
     }
 }
